@@ -1,0 +1,210 @@
+// bench_ncf: training and evaluation throughput of a named model shape on generated MovieLens-20M-
+// shaped data (data/synthetic.h), on the CPU or the GPU.
+//
+//   step:   samples/s of the training step alone (forward, backward, optimizer) on batches already
+//           on the device; median over runs of `--steps` steps after a warm-up.
+//   epoch:  samples/s of whole epochs: negative sampling + shuffle + upload + every step.
+//   eval:   test users/s of the sampled protocol (1 positive + 99 negatives each).
+// Prints a table and writes a JSON array of {"name", "device", "config", "samples_per_s", "median_ms", "runs"}.
+//
+//   bench_ncf --model paper-f8 --batch 256                 (the paper's NeuMF at its batch size)
+//   bench_ncf --model dle-f64 --batch 1048576              (the large-batch configuration)
+//   bench_ncf --model paper-f8 --ratings 2000000 --device cpu --epoch-rows 500000   (a CPU-sized run)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/batches.h"
+#include "data/negative_sampler.h"
+#include "data/splits.h"
+#include "data/synthetic.h"
+#include "nn/file_util.h"
+#include "tensor/allocator.h"
+#include "recsys/evaluator.h"
+#include "recsys/trainer.h"
+
+using namespace ncf;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+struct Options {
+  std::string model = "paper-f8", device = "auto", json_path = "bench_ncf.json", optimizer;
+  int64_t batch = 256, steps = 200, runs = 5, epoch_rows = 0;
+  data::SyntheticConfig data;
+};
+
+recsys::ModelShape shape_for(const std::string& name) {
+  recsys::ModelShape s;
+  s.type = "neumf";
+  if (name == "paper-f8") s.factors = 8, s.layers = {64, 32, 16, 8};
+  else if (name == "paper-f64") s.factors = 64, s.layers = {512, 256, 128, 64};
+  else if (name == "dle-f64") s.factors = 64, s.layers = {256, 256, 128, 64};
+  else if (name == "tutorial") s.type = "mlp", s.layers = {16, 64, 32};
+  else NCF_FAIL("unknown model shape '" << name << "': expected paper-f8, paper-f64, dle-f64 or tutorial");
+  return s;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+double seconds(clock_type::time_point since) { return std::chrono::duration<double>(clock_type::now() - since).count(); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string arg = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "--model") o.model = value();
+      else if (arg == "--batch") o.batch = std::stoll(value());
+      else if (arg == "--device") o.device = value();
+      else if (arg == "--steps") o.steps = std::stoll(value());
+      else if (arg == "--runs") o.runs = std::stoll(value());
+      else if (arg == "--epoch-rows") o.epoch_rows = std::stoll(value());
+      else if (arg == "--optimizer") o.optimizer = value();
+      else if (arg == "--users") o.data.users = std::stoi(value());
+      else if (arg == "--items") o.data.items = std::stoi(value());
+      else if (arg == "--ratings") o.data.ratings = std::stoll(value());
+      else if (arg == "--json") o.json_path = value();
+      else if (arg == "-h" || arg == "--help") {
+        std::puts(
+            "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device auto|cpu|cuda]\n"
+            "                 [--optimizer adam|lazy_adam|sgd] [--users N --items N --ratings N] [--json FILE]");
+        return 0;
+      } else throw std::invalid_argument("unknown argument '" + arg + "'");
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_ncf: %s\n", e.what());
+    return 2;
+  }
+
+  try {
+    const Device device = parse_device(o.device);
+    const std::string device_label = device.str() + " (" + device_name(device) + ")";
+    std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch), device_label.c_str());
+
+    auto t0 = clock_type::now();
+    const data::Interactions ratings = data::generate_synthetic(o.data);
+    data::ImplicitDataset dataset = data::leave_one_out(ratings);
+    data::draw_eval_negatives(dataset, 99, 7);
+    std::printf("data: %d users, %d items, %lld training pairs (generated and split in %.1f s)\n", dataset.num_users,
+                dataset.num_items, static_cast<long long>(dataset.num_train()), seconds(t0));
+
+    ExperimentConfig config;
+    recsys::ModelShape shape = shape_for(o.model);
+    config.model.type = shape.type == "mlp" ? ModelType::mlp : ModelType::neumf;
+    config.model.factors = shape.factors;
+    config.model.layers = shape.layers;
+    config.train.batch_size = o.batch;
+    config.train.optimizer = o.optimizer.empty() ? (o.model == "dle-f64" ? OptimizerKind::lazy_adam : OptimizerKind::adam)
+                             : o.optimizer == "sgd"       ? OptimizerKind::sgd
+                             : o.optimizer == "lazy_adam" ? OptimizerKind::lazy_adam
+                                                          : OptimizerKind::adam;
+    recsys::Trainer trainer(config, dataset, device);
+    recsys::ScoringModel& model = trainer.model();
+    nn::Optimizer& optimizer = trainer.optimizer();
+
+    // Batches of the first epoch, on the device.
+    data::TrainingSampler sampler(dataset, 4, 42);
+    data::TrainingEpoch epoch = sampler.sample(1);
+    const int64_t rows = epoch.size();
+    const Tensor users = Tensor::from_vector(epoch.user, {rows}, device);
+    const Tensor items = Tensor::from_vector(epoch.item, {rows}, device);
+    const Tensor labels = Tensor::from_vector(epoch.label, {rows}, device);
+    const int64_t batches_available = rows / o.batch;
+    NCF_CHECK(batches_available >= 1, "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
+    int64_t next = 0;
+    auto step = [&]() {
+      const int64_t b = (next++ % batches_available) * o.batch;
+      optimizer.zero_grad();
+      ag::Variable loss = ag::bce_with_logits(model.forward(users.rows(b, b + o.batch), items.rows(b, b + o.batch)),
+                                              labels.rows(b, b + o.batch).view({o.batch, 1}));
+      loss.backward();
+      optimizer.step();
+    };
+
+    nlohmann::json results = nlohmann::json::array();
+    auto report = [&](const std::string& name, double per_second, double median_ms, const std::vector<double>& runs_ms,
+                      const char* unit) {
+      std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit, median_ms,
+                  runs_ms.size());
+      results.push_back({{"name", name},
+                         {"device", device_label},
+                         {"config", {{"model", o.model}, {"batch", o.batch}, {"users", dataset.num_users},
+                                     {"items", dataset.num_items}, {"train_pairs", dataset.num_train()}}},
+                         {"samples_per_s", per_second},
+                         {"median_ms", median_ms},
+                         {"runs", runs_ms}});
+    };
+
+    // 1. The step alone. Warm-up fills the caching allocator and cuBLAS' workspaces.
+    const int64_t steps = std::max<int64_t>(1, std::min(o.steps, o.model == "dle-f64" ? batches_available * 4 : o.steps));
+    for (int i = 0; i < std::min<int64_t>(steps, 20); ++i) step();
+    synchronize(device);
+    const AllocatorStats before = allocator_for(device).stats();
+    std::vector<double> step_ms;
+    for (int64_t r = 0; r < o.runs; ++r) {
+      const auto start = clock_type::now();
+      for (int64_t i = 0; i < steps; ++i) step();
+      synchronize(device);
+      step_ms.push_back(seconds(start) * 1e3 / static_cast<double>(steps));
+    }
+    const AllocatorStats after = allocator_for(device).stats();
+    const double step_median = median(step_ms);
+    report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s");
+    std::printf("  allocator: %llu raw allocations during %lld timed steps, peak %.1f MiB\n",
+                static_cast<unsigned long long>(after.raw_allocations - before.raw_allocations),
+                static_cast<long long>(steps * o.runs), after.peak_bytes / 1048576.0);
+
+    // 2. Whole epochs (or their first epoch_rows rows), sampling and upload included.
+    const int64_t epoch_rows = o.epoch_rows > 0 ? std::min(o.epoch_rows, rows) : rows;
+    std::vector<double> epoch_ms;
+    for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
+      const auto start = clock_type::now();
+      sampler.sample(static_cast<uint32_t>(2 + r), epoch);
+      const Tensor eu = Tensor::from_vector(epoch.user, {rows}, device).rows(0, epoch_rows);
+      const Tensor ei = Tensor::from_vector(epoch.item, {rows}, device).rows(0, epoch_rows);
+      const Tensor el = Tensor::from_vector(epoch.label, {rows}, device).rows(0, epoch_rows);
+      for (const data::BatchRange range : data::BatchRanges(epoch_rows, o.batch)) {
+        optimizer.zero_grad();
+        ag::Variable loss = ag::bce_with_logits(model.forward(eu.rows(range.begin, range.end), ei.rows(range.begin, range.end)),
+                                                el.rows(range.begin, range.end).view({range.size(), 1}));
+        loss.backward();
+        optimizer.step();
+      }
+      synchronize(device);
+      epoch_ms.push_back(seconds(start) * 1e3);
+    }
+    const double epoch_median = median(epoch_ms);
+    report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling", epoch_rows / (epoch_median * 1e-3),
+           epoch_median, epoch_ms, "samples/s");
+
+    // 3. Sampled evaluation.
+    recsys::Evaluator evaluator(dataset, device, 10);
+    std::vector<double> eval_ms;
+    for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
+      const auto start = clock_type::now();
+      evaluator.sampled(recsys::model_scorer(model));
+      eval_ms.push_back(seconds(start) * 1e3);
+    }
+    const double eval_median = median(eval_ms);
+    report("eval_sampled_users", evaluator.users() / (eval_median * 1e-3), eval_median, eval_ms, "users/s");
+
+    write_file_atomically(o.json_path, results.dump(2) + "\n");
+    std::printf("wrote %s\n", o.json_path.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_ncf: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

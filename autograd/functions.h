@@ -1,0 +1,47 @@
+// Differentiable functions: each builds its result with the tensor ops and records a Node whose
+// backward() applies the chain rule. Forward and backward of each function sit side by side in
+// one of the functions_*.cpp files (by family), so the two can be read and checked together.
+//
+// Shapes follow the tensor ops: 2-D activations are (batch, features); a bias or a broadcast
+// operand is one row (features,); losses return (1,).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "autograd/variable.h"
+
+namespace ncf::ag {
+
+// ---- element-wise (functions_elementwise.cpp)
+// b may be the same shape as a, a row broadcast over a's rows, or a scalar (numel 1).
+Variable add(const Variable& a, const Variable& b);
+Variable sub(const Variable& a, const Variable& b);
+Variable mul(const Variable& a, const Variable& b);
+Variable scale(const Variable& x, double alpha);
+Variable relu(const Variable& x);
+Variable sigmoid(const Variable& x);
+Variable log_sigmoid(const Variable& x);
+// Inverted dropout with a Philox mask from (seed, stream); identity when p == 0.
+Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream);
+
+// ---- reductions (functions_reduce.cpp)
+Variable sum(const Variable& x);                 // (1,)
+Variable mean(const Variable& x);                // (1,)
+Variable sum_cols(const Variable& x);            // (rows, cols) -> (rows, 1): a row-wise dot after mul()
+
+// ---- linear algebra (functions_linear.cpp)
+Variable matmul(const Variable& a, const Variable& b);                       // (m, k) @ (k, n)
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias);  // x (b, in) @ W (in, out) + bias (out,)
+
+// ---- indexing and shape (functions_index.cpp)
+// Rows `indices` (i32 (batch,)) of `table` (rows, dim) -> (batch, dim). The table's gradient is
+// row-sparse when the table asks for it (Variable::set_sparse_gradient), else dense.
+Variable embedding(const Variable& table, const Tensor& indices);
+Variable concat_cols(const std::vector<Variable>& parts);
+
+// ---- losses (functions_loss.cpp); targets are constants of the logits' shape
+Variable bce_with_logits(const Variable& logits, const Tensor& targets);  // mean, (1,)
+Variable mse(const Variable& predictions, const Tensor& targets);         // mean, (1,)
+
+}  // namespace ncf::ag

@@ -1,0 +1,48 @@
+// Embedding lookup and column concatenation.
+//   embedding: y[i] = table[idx[i]]. The gradient of the table is the incoming rows summed per
+//   looked-up index: a row-sparse matrix (sorted unique indices, one summed row each), computed
+//   by a stable sort + segmented sum, so it is the same bits on every run (no float atomics).
+//   concat_cols: the gradient is the incoming gradient split back into the parts' widths.
+#include "autograd/functions.h"
+#include "tensor/ops/concat.h"
+#include "tensor/ops/index.h"
+
+namespace ncf::ag {
+
+namespace {
+struct EmbeddingNode : Node {
+  Tensor indices;
+  const char* name() const override { return "embedding"; }
+  void backward(const Tensor& g) override {
+    accumulate_sparse_grad(inputs[0], ops::segment_sum_rows(indices, g, inputs[0].value().dim(0)));
+  }
+};
+
+struct ConcatNode : Node {
+  std::vector<int64_t> widths;
+  const char* name() const override { return "concat_cols"; }
+  void backward(const Tensor& g) override {
+    std::vector<Tensor> parts = ops::split_cols(g, widths);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      if (inputs[i].requires_grad()) accumulate_grad(inputs[i], parts[i]);
+  }
+};
+}  // namespace
+
+Variable embedding(const Variable& table, const Tensor& indices) {
+  auto node = std::make_shared<EmbeddingNode>();
+  node->indices = indices;
+  return make_result(ops::gather_rows(table.value(), indices), std::move(node), {table});
+}
+
+Variable concat_cols(const std::vector<Variable>& parts) {
+  std::vector<Tensor> values;
+  auto node = std::make_shared<ConcatNode>();
+  for (const Variable& part : parts) {
+    values.push_back(part.value());
+    node->widths.push_back(part.value().dim(1));
+  }
+  return make_result(ops::concat_cols(values), std::move(node), parts);
+}
+
+}  // namespace ncf::ag

@@ -1,0 +1,283 @@
+// Binary cache writer and reader (format in cache.h).
+#include "data/cache.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <type_traits>
+
+#include "data/error.h"
+#include "data/mapped_file.h"
+
+namespace ncf::data {
+namespace {
+
+constexpr char kMagic[8] = {'N', 'C', 'F', 'D', 'C', 'A', 'C', 'H'};
+constexpr char kEndMagic[8] = {'N', 'C', 'F', 'D', '-', 'E', 'N', 'D'};
+constexpr uint32_t kKindImplicit = 1, kKindExplicit = 2;
+
+class Writer {
+ public:
+  Writer(const std::string& path, int fail_after_arrays) : path_(path), fail_after_(fail_after_arrays) {
+    file_ = std::fopen(path.c_str(), "wb");
+    if (!file_) throw DataError(path, std::string("cannot write cache: ") + std::strerror(errno));
+  }
+  ~Writer() {
+    if (file_) std::fclose(file_);
+  }
+  void bytes(const void* data, size_t size) {
+    if (size && std::fwrite(data, 1, size, file_) != size)
+      throw DataError(path_, std::string("cannot write cache: ") + std::strerror(errno));
+  }
+  template <class T>
+  void value(T v) {
+    bytes(&v, sizeof v);
+  }
+  template <class T>
+  void array(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (fail_after_ >= 0 && arrays_ == fail_after_) throw DataError(path_, "cache write failed (test hook)");
+    ++arrays_;
+    value<uint64_t>(v.size());
+    bytes(v.data(), v.size() * sizeof(T));
+  }
+  void string(const std::string& s) { array(std::vector<char>(s.begin(), s.end())); }
+  void close() {
+    if (std::fflush(file_) != 0 || std::fclose(file_) != 0) {
+      file_ = nullptr;
+      throw DataError(path_, std::string("cannot write cache: ") + std::strerror(errno));
+    }
+    file_ = nullptr;
+  }
+
+ private:
+  std::string path_;
+  std::FILE* file_ = nullptr;
+  int fail_after_;
+  int arrays_ = 0;
+};
+
+class Reader {
+ public:
+  explicit Reader(const MappedFile& file) : p_(file.data()), end_(file.data() + file.size()) {}
+  bool bytes(void* out, size_t size) {
+    if (static_cast<size_t>(end_ - p_) < size) return ok_ = false;
+    if (size) std::memcpy(out, p_, size);
+    p_ += size;
+    return true;
+  }
+  template <class T>
+  T value() {
+    T v{};
+    bytes(&v, sizeof v);
+    return v;
+  }
+  template <class T>
+  std::vector<T> array() {
+    const auto count = value<uint64_t>();
+    if (!ok_ || count > static_cast<uint64_t>(end_ - p_) / sizeof(T)) {
+      ok_ = false;
+      return {};
+    }
+    std::vector<T> v(count);
+    bytes(v.data(), count * sizeof(T));
+    return v;
+  }
+  std::string string() {
+    const std::vector<char> chars = array<char>();
+    return std::string(chars.begin(), chars.end());
+  }
+  bool ok() const { return ok_; }
+  bool at_end() const { return p_ == end_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+void write_header(Writer& w, uint32_t kind, const std::string& key) {
+  w.bytes(kMagic, sizeof kMagic);
+  w.value<uint32_t>(kCacheVersion);
+  w.value<uint32_t>(kind);
+  w.value<uint64_t>(key.size());
+  w.bytes(key.data(), key.size());
+}
+
+bool read_header(Reader& r, uint32_t kind, const std::string& key) {
+  char magic[8];
+  if (!r.bytes(magic, 8) || std::memcmp(magic, kMagic, 8) != 0) return false;
+  if (r.value<uint32_t>() != kCacheVersion || r.value<uint32_t>() != kind) return false;
+  const auto key_size = r.value<uint64_t>();
+  if (!r.ok() || key_size != key.size()) return false;
+  std::string stored(key_size, '\0');
+  return r.bytes(stored.data(), key_size) && stored == key;
+}
+
+bool read_footer(Reader& r) {
+  char magic[8];
+  return r.bytes(magic, 8) && std::memcmp(magic, kEndMagic, 8) == 0 && r.at_end();
+}
+
+void write_titles(Writer& w, const Titles& titles) {
+  std::vector<int64_t> ids;
+  ids.reserve(titles.size());
+  for (const auto& entry : titles) ids.push_back(entry.first);
+  std::sort(ids.begin(), ids.end());  // a fixed order: the same data always gives the same file
+  std::vector<int64_t> lengths;
+  std::string text;
+  for (const int64_t id : ids) {
+    const std::string& title = titles.at(id);
+    lengths.push_back(static_cast<int64_t>(title.size()));
+    text += title;
+  }
+  w.array(ids);
+  w.array(lengths);
+  w.string(text);
+}
+
+Titles read_title_table(Reader& r) {
+  const auto ids = r.array<int64_t>();
+  const auto lengths = r.array<int64_t>();
+  const std::string text = r.string();
+  Titles titles;
+  if (!r.ok() || ids.size() != lengths.size()) return titles;
+  size_t at = 0;
+  for (size_t k = 0; k < ids.size(); ++k) {
+    if (lengths[k] < 0 || at + static_cast<size_t>(lengths[k]) > text.size()) return titles;
+    titles.emplace(ids[k], text.substr(at, static_cast<size_t>(lengths[k])));
+    at += static_cast<size_t>(lengths[k]);
+  }
+  return titles;
+}
+
+void write_interactions(Writer& w, const Interactions& x) {
+  w.array(x.user);
+  w.array(x.item);
+  w.array(x.rating);
+  w.array(x.timestamp);
+  w.array(x.users.raw_ids());
+  w.array(x.items.raw_ids());
+  write_titles(w, x.titles);
+  w.string(x.source);
+}
+
+bool read_interactions(Reader& r, Interactions& x) {
+  x.user = r.array<int32_t>();
+  x.item = r.array<int32_t>();
+  x.rating = r.array<float>();
+  x.timestamp = r.array<int64_t>();
+  std::vector<int64_t> users = r.array<int64_t>(), items = r.array<int64_t>();
+  x.titles = read_title_table(r);
+  x.source = r.string();
+  if (!r.ok()) return false;
+  x.users = IdMap::from_raw_ids(std::move(users));
+  x.items = IdMap::from_raw_ids(std::move(items));
+  return x.item.size() == x.user.size() && x.rating.size() == x.user.size() && x.timestamp.size() == x.user.size();
+}
+
+// Writes through `write` into a temporary file beside `path`, then renames it over `path`.
+template <class WriteBody>
+void write_atomically(const std::string& path, uint32_t kind, const std::string& key, int fail_after,
+                      WriteBody write) {
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  try {
+    Writer w(temp, fail_after);
+    write_header(w, kind, key);
+    write(w);
+    w.bytes(kEndMagic, sizeof kEndMagic);
+    w.close();
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+      throw DataError(path, std::string("cannot rename cache into place: ") + std::strerror(errno));
+  } catch (...) {
+    std::remove(temp.c_str());
+    throw;
+  }
+}
+
+template <class T>
+std::optional<T> load_with(const std::string& path, uint32_t kind, const std::string& key,
+                           bool (*read_body)(Reader&, T&)) {
+  if (::access(path.c_str(), R_OK) != 0) return std::nullopt;
+  try {
+    const MappedFile file(path);
+    Reader r(file);
+    T data;
+    if (!read_header(r, kind, key) || !read_body(r, data) || !r.ok() || !read_footer(r)) return std::nullopt;
+    return data;
+  } catch (const std::exception&) {  // unreadable or inconsistent: rebuild
+    return std::nullopt;
+  }
+}
+
+bool read_implicit(Reader& r, ImplicitDataset& d) {
+  const auto sizes = r.array<int32_t>();  // num_users, num_items, eval negatives per user
+  if (!r.ok() || sizes.size() != 3) return false;
+  d.num_users = sizes[0];
+  d.num_items = sizes[1];
+  d.eval_negatives_per_user = sizes[2];
+  d.train_offsets = r.array<int64_t>();
+  d.train_item = r.array<int32_t>();
+  d.test_item = r.array<int32_t>();
+  d.validation_item = r.array<int32_t>();
+  d.eval_negatives = r.array<int32_t>();
+  d.item_popularity = r.array<int64_t>();
+  std::vector<int64_t> users = r.array<int64_t>(), items = r.array<int64_t>();
+  d.titles = read_title_table(r);
+  d.source = r.string();
+  const auto n_users = static_cast<size_t>(d.num_users);
+  if (!r.ok() || d.train_offsets.size() != n_users + 1 || d.test_item.size() != n_users ||
+      d.validation_item.size() != n_users || d.item_popularity.size() != static_cast<size_t>(d.num_items) ||
+      d.train_offsets.back() != static_cast<int64_t>(d.train_item.size()) ||
+      d.eval_negatives.size() != n_users * static_cast<size_t>(d.eval_negatives_per_user))
+    return false;
+  d.users = IdMap::from_raw_ids(std::move(users));
+  d.items = IdMap::from_raw_ids(std::move(items));
+  // train_user is implied by the offsets: rebuilt rather than stored.
+  d.train_user.resize(d.train_item.size());
+#pragma omp parallel for schedule(dynamic, 1024)
+  for (int32_t u = 0; u < d.num_users; ++u)
+    std::fill(d.train_user.begin() + d.train_offsets[u], d.train_user.begin() + d.train_offsets[u + 1], u);
+  return true;
+}
+
+bool read_explicit(Reader& r, ExplicitDataset& d) { return read_interactions(r, d.train) && read_interactions(r, d.test); }
+
+}  // namespace
+
+void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& d, int fail_after_arrays) {
+  write_atomically(path, kKindImplicit, key, fail_after_arrays, [&](Writer& w) {
+    w.array(std::vector<int32_t>{d.num_users, d.num_items, d.eval_negatives_per_user});
+    w.array(d.train_offsets);
+    w.array(d.train_item);
+    w.array(d.test_item);
+    w.array(d.validation_item);
+    w.array(d.eval_negatives);
+    w.array(d.item_popularity);
+    w.array(d.users.raw_ids());
+    w.array(d.items.raw_ids());
+    write_titles(w, d.titles);
+    w.string(d.source);
+  });
+}
+
+void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& d, int fail_after_arrays) {
+  write_atomically(path, kKindExplicit, key, fail_after_arrays, [&](Writer& w) {
+    write_interactions(w, d.train);
+    write_interactions(w, d.test);
+  });
+}
+
+std::optional<ImplicitDataset> load_implicit_cache(const std::string& path, const std::string& key) {
+  return load_with<ImplicitDataset>(path, kKindImplicit, key, read_implicit);
+}
+
+std::optional<ExplicitDataset> load_explicit_cache(const std::string& path, const std::string& key) {
+  return load_with<ExplicitDataset>(path, kKindExplicit, key, read_explicit);
+}
+
+}  // namespace ncf::data

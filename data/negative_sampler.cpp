@@ -1,0 +1,222 @@
+// TrainingSampler: the epoch's negatives and its shuffle on the CPU, with OpenMP.
+//
+// Negatives are drawn in grouped order (positive p = 0..P-1, which runs user by user), so each thread
+// loads one user's training items into an ItemBitmap once and tests all of that user's candidates in O(1).
+//
+// The shuffle puts unit r (a row, or a whole group) at position sigma(r). Written naively that is one
+// random write per row into arrays of hundreds of MB, and at 100M rows the cache and TLB misses cost
+// seconds. So the CPU does the same placement in two cache-friendly passes, bucketing by destination:
+//   count:   each thread counts, per destination bucket (at most 256 runs of consecutive positions), the
+//            units of its range of groups that land there;
+//   scatter: each thread writes its units (destination offset, user, item[s]) into the bucket's slice of a
+//            staging buffer: 256 sequential write streams, which the L1 cache can combine;
+//   place:   each bucket's entries go to their final positions, random writes within a region that fits
+//            in the last-level cache.
+// The result is exactly "unit r at sigma(r)", whatever the thread count, and what a GPU kernel computes
+// with one thread per unit.
+#include "data/negative_sampler.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "data/item_bitmap.h"
+#include "data/random_streams.h"
+#include "data/sampling_core.h"
+
+namespace ncf::data {
+namespace {
+
+
+// Calls emit(p, j, negative) for every negative j of positives [p_begin, p_end), in order.
+template <class Emit>
+void sample_negatives(const ImplicitDataset& d, int k, uint64_t seed, uint32_t epoch, int64_t p_begin, int64_t p_end,
+                      ItemBitmap& trained, const Emit& emit) {
+  const uint32_t stream = random_stream(RandomPurpose::kTrainNegatives, epoch);
+  int32_t current = -1;
+  uint64_t block = ~uint64_t{0};
+  Philox4 draw{};
+  for (int64_t p = p_begin; p < p_end; ++p) {
+    const int32_t u = d.train_user[p];
+    if (u != current) {
+      if (current >= 0) trained.clear(d.user_items(current), d.user_count(current));
+      trained.set(d.user_items(u), d.user_count(u));
+      current = u;
+    }
+    for (int j = 0; j < k; ++j) {
+      const uint64_t sample = static_cast<uint64_t>(p) * k + j;
+      if ((sample >> 2) != block) {  // four consecutive samples share one draw
+        block = sample >> 2;
+        draw = philox_draw(seed, stream, block);
+      }
+      emit(p, j, training_negative_from(draw.v[sample & 3], trained, d.num_items, seed, stream, sample));
+    }
+  }
+  if (current >= 0) trained.clear(d.user_items(current), d.user_count(current));
+}
+
+// First positive of thread t's share of the positives.
+int64_t share_begin(int64_t positives, int threads, int t) { return positives * t / threads; }
+
+}  // namespace
+
+TrainingSampler::TrainingSampler(const ImplicitDataset& data, int negatives, uint64_t seed, ShuffleMode shuffle)
+    : data_(&data), negatives_(negatives), seed_(seed), shuffle_(shuffle) {
+  if (negatives < 0) throw std::invalid_argument("TrainingSampler: negative count must be >= 0");
+  for (int32_t u = 0; u < data.num_users; ++u) {
+    if (negatives > 0 && data.user_count(u) >= data.num_items)
+      throw std::invalid_argument("TrainingSampler: user " + std::to_string(u) +
+                                  " trained on every item, no negative can be drawn");
+  }
+}
+
+TrainingEpoch TrainingSampler::sample(uint32_t epoch) {
+  TrainingEpoch out;
+  sample(epoch, out);
+  return out;
+}
+
+void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
+  const ImplicitDataset& d = *data_;
+  const int64_t positives = d.num_train();
+  const int k = negatives_;
+  const int group = 1 + k;
+  const int64_t rows = positives * group;
+  out.user.resize(rows);
+  out.item.resize(rows);
+  out.label.resize(rows);
+  out.group_size = group;
+  out.shuffle = shuffle_;
+  out.epoch = epoch;
+  const uint64_t seed = seed_;
+
+  if (shuffle_ == ShuffleMode::kNone) {
+#pragma omp parallel
+    {
+      ItemBitmap trained(d.num_items);
+      const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+      const int64_t begin = share_begin(positives, threads, t), end = share_begin(positives, threads, t + 1);
+      for (int64_t p = begin; p < end; ++p) {
+        std::fill_n(out.user.begin() + p * group, group, d.train_user[p]);
+        out.item[p * group] = d.train_item[p];
+        out.label[p * group] = 1.0f;
+      }
+      sample_negatives(d, k, seed, epoch, begin, end, trained, [&](int64_t p, int j, int32_t negative) {
+        out.item[p * group + 1 + j] = negative;
+        out.label[p * group + 1 + j] = 0.0f;
+      });
+    }
+    return;
+  }
+
+  // Units: rows (kRows) or groups (kGroups). A staging entry is [offset in bucket | label << 31, user,
+  // item] for a row, [offset in bucket, user, item x group] for a group.
+  const bool by_rows = shuffle_ == ShuffleMode::kRows;
+  const int64_t units = by_rows ? rows : positives;
+  const int per_unit = by_rows ? 1 : group;
+  const int stride = 2 + per_unit;
+  const IndexPermutation sigma =
+      IndexPermutation::make(static_cast<uint64_t>(units), seed, random_stream(RandomPurpose::kShuffle, epoch));
+  int bucket_bits = 12;  // at most ~256 buckets, each at least 4096 units
+  while ((units >> bucket_bits) >= 256) ++bucket_bits;
+  const int kBucketBits = bucket_bits;
+  const int64_t buckets = (units >> kBucketBits) + 1;
+  staging_.resize(static_cast<size_t>(units) * stride);
+  int32_t* staging = staging_.data();
+  const bool keep_destinations = static_cast<uint64_t>(units) <= (uint64_t{1} << 32);
+  auto* destination = reinterpret_cast<uint32_t*>(out.item.data());  // rows >= units slots
+  auto destination_of = [&](int64_t unit) {
+    return keep_destinations ? static_cast<uint64_t>(destination[unit]) : sigma(static_cast<uint64_t>(unit));
+  };
+
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num(), threads = omp_get_num_threads();
+#pragma omp single
+    cursors_.assign(static_cast<size_t>(threads) * buckets, 0);
+    int64_t* cursor = cursors_.data() + static_cast<int64_t>(t) * buckets;
+    const int64_t p_begin = share_begin(positives, threads, t), p_end = share_begin(positives, threads, t + 1);
+    const int64_t u_begin = by_rows ? p_begin * group : p_begin, u_end = by_rows ? p_end * group : p_end;
+    // sigma is computed once per unit: the destinations wait in out.item (overwritten by the place pass)
+    // when they fit in 32 bits, else they are recomputed in the scatter pass.
+    for (int64_t unit = u_begin; unit < u_end; ++unit) {
+      const uint64_t to = sigma(static_cast<uint64_t>(unit));
+      if (keep_destinations) destination[unit] = static_cast<uint32_t>(to);
+      ++cursor[to >> kBucketBits];
+    }
+#pragma omp barrier
+#pragma omp single
+    for (int64_t b = 0; b < buckets; ++b) {  // thread t's slice of bucket b starts after threads < t
+      int64_t at = b << kBucketBits;
+      for (int other = 0; other < threads; ++other) {
+        int64_t& c = cursors_[static_cast<size_t>(other) * buckets + b];
+        const int64_t count = c;
+        c = at;
+        at += count;
+      }
+    }
+    // (the single's implied barrier publishes the cursors)
+    ItemBitmap trained(d.num_items);
+    auto stage = [&](int64_t unit, int32_t user, int32_t item, bool positive) {
+      const uint64_t to = destination_of(unit);
+      int32_t* entry = staging + cursor[to >> kBucketBits]++ * stride;
+      const auto offset = static_cast<uint32_t>(to & ((1u << kBucketBits) - 1));
+      entry[0] = static_cast<int32_t>(offset | (positive ? 0x80000000u : 0u));
+      entry[1] = user;
+      entry[2] = item;
+    };
+    if (by_rows) {
+      int64_t last_p = -1;
+      sample_negatives(d, k, seed, epoch, p_begin, p_end, trained, [&](int64_t p, int j, int32_t negative) {
+        if (p != last_p) stage(p * group, d.train_user[p], d.train_item[p], true), last_p = p;
+        stage(p * group + 1 + j, d.train_user[p], negative, false);
+      });
+      if (k == 0)
+        for (int64_t p = p_begin; p < p_end; ++p) stage(p, d.train_user[p], d.train_item[p], true);
+    } else {
+      int32_t* entry = nullptr;
+      int64_t last_p = -1;
+      auto open_group = [&](int64_t p) {
+        const uint64_t to = destination_of(p);
+        entry = staging + cursor[to >> kBucketBits]++ * stride;
+        entry[0] = static_cast<int32_t>(to & ((1u << kBucketBits) - 1));
+        entry[1] = d.train_user[p];
+        entry[2] = d.train_item[p];
+        last_p = p;
+      };
+      sample_negatives(d, k, seed, epoch, p_begin, p_end, trained, [&](int64_t p, int j, int32_t negative) {
+        if (p != last_p) open_group(p);
+        entry[3 + j] = negative;
+      });
+      if (k == 0)
+        for (int64_t p = p_begin; p < p_end; ++p) open_group(p);
+    }
+#pragma omp barrier
+    // Place: bucket b's entries fill positions [b << kBucketBits, ...) in some order; each lands at its offset.
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t b = 0; b < buckets; ++b) {
+      const int64_t first = b << kBucketBits, last = std::min(units, (b + 1) << kBucketBits);
+      for (int64_t e = first; e < last; ++e) {
+        const int32_t* entry = staging + e * stride;
+        const auto head = static_cast<uint32_t>(entry[0]);
+        const int64_t unit_at = first + (head & 0x7FFFFFFFu);
+        if (by_rows) {
+          out.user[unit_at] = entry[1];
+          out.item[unit_at] = entry[2];
+          out.label[unit_at] = head >> 31 ? 1.0f : 0.0f;
+        } else {
+          const int64_t row = unit_at * group;
+          for (int s = 0; s < group; ++s) {
+            out.user[row + s] = entry[1];
+            out.item[row + s] = entry[2 + s];
+            out.label[row + s] = s == 0 ? 1.0f : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ncf::data

@@ -1,0 +1,49 @@
+// Readers of rating files into Interactions: MovieLens u.data / ratings.dat / ratings.csv, a generic
+// delimited reader driven by a column map, and the two MovieLens title files.
+//
+// All readers memory-map the file, split it into one chunk per OpenMP thread at line boundaries and
+// parse the chunks in parallel straight into preallocated columns (std::from_chars, no allocation per
+// line). CRLF line ends and blank lines are accepted silently. Raw ids become dense ids in order of
+// first appearance in the file, so the result does not depend on the thread count.
+// Any problem throws DataError naming file, line and column (1-based field number).
+#pragma once
+
+#include <string>
+
+#include "data/interactions.h"
+
+namespace ncf::data {
+
+// Column map of a delimited file. A column is named by its header name (needs header = true) or by its
+// 0-based position written as digits ("0", "2"). rating and timestamp may be empty: absent columns read
+// as rating 1.0 and timestamp 0.
+struct DelimitedFormat {
+  std::string separator = ",";
+  bool header = true;
+  std::string user = "userId";
+  std::string item = "movieId";
+  std::string rating = "rating";
+  std::string timestamp = "timestamp";
+};
+
+Interactions read_delimited(const std::string& path, const DelimitedFormat& format);
+
+// MovieLens 100K u.data: tab-separated user, item, rating, timestamp; no header.
+Interactions read_movielens_udata(const std::string& path);
+// MovieLens 1M/10M ratings.dat: "::"-separated user, item, rating, timestamp; no header.
+Interactions read_movielens_dat(const std::string& path);
+// MovieLens 20M / latest ratings.csv: header userId,movieId,rating,timestamp.
+Interactions read_movielens_csv(const std::string& path);
+
+// Reads by config format name: "movielens-udata", "movielens-dat", "movielens-csv" or "csv" (uses `csv`).
+Interactions read_ratings(const std::string& format_name, const std::string& path, const DelimitedFormat& csv = {});
+
+// MovieLens 100K u.item: "id|title|date|...", latin-1 text, converted to UTF-8.
+Titles read_titles_uitem(const std::string& path);
+// MovieLens movies.csv: header movieId,title,genres; UTF-8; titles with commas are double-quoted
+// ("" inside quotes is a literal quote).
+Titles read_titles_movies_csv(const std::string& path);
+// Picks the title reader by file name: "*.csv" -> movies.csv reader, anything else -> u.item reader.
+Titles read_titles(const std::string& path);
+
+}  // namespace ncf::data

@@ -1,0 +1,130 @@
+// Atomic file writes (temporary file + fsync + rename) and whole-file reads, with errors naming the file.
+#include "nn/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "tensor/error.h"
+
+namespace ncf {
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// The folder holding `path` ("." for a bare name), whose entry the rename changes.
+std::string parent_folder(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+// Owns an open file descriptor and the temporary file behind it until commit() renames it into place;
+// destruction before commit closes and deletes the temporary, whatever went wrong.
+class TemporaryFile {
+ public:
+  TemporaryFile(const std::string& target) : target_(target), temp_(temporary_path_for(target)) {
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    NCF_CHECK(fd_ >= 0, "cannot write " << target_ << ": cannot create temporary file " << temp_ << ": "
+                                        << errno_text());
+  }
+  ~TemporaryFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(temp_.c_str());
+  }
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+  void append(const void* bytes, size_t size) {
+    const char* p = static_cast<const char*>(bytes);
+    while (size > 0) {
+      const ssize_t n = ::write(fd_, p, size);
+      if (n < 0 && errno == EINTR) continue;
+      NCF_CHECK(n > 0, "cannot write " << target_ << " (temporary " << temp_ << "): " << errno_text());
+      p += n;
+      size -= static_cast<size_t>(n);
+    }
+  }
+
+  // fsync before rename: otherwise a power loss could leave the new name pointing at empty blocks.
+  void commit() {
+    NCF_CHECK(::fsync(fd_) == 0, "cannot write " << target_ << ": fsync failed: " << errno_text());
+    const int fd = fd_;
+    fd_ = -1;
+    NCF_CHECK(::close(fd) == 0, "cannot write " << target_ << ": close failed: " << errno_text());
+    NCF_CHECK(::rename(temp_.c_str(), target_.c_str()) == 0,
+              "cannot write " << target_ << ": rename from " << temp_ << " failed: " << errno_text());
+    committed_ = true;
+    // Persist the folder entry too; failure here is harmless (the file itself is complete), so ignored.
+    const int dir = ::open(parent_folder(target_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      (void)::fsync(dir);
+      ::close(dir);
+    }
+  }
+
+ private:
+  std::string target_, temp_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+std::string temporary_path_for(const std::string& path) {
+  return path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
+}
+
+void write_file_atomically_with(const std::string& path, const std::function<void(const AppendFn&)>& write) {
+  NCF_CHECK(!path.empty(), "write_file_atomically: empty path");
+  NCF_CHECK(!is_directory(path), "cannot write " << path << ": it is a folder");
+  TemporaryFile file(path);
+  write([&file](const void* bytes, size_t size) { file.append(bytes, size); });
+  file.commit();
+}
+
+void write_file_atomically(const std::string& path, const std::string& contents) {
+  write_file_atomically_with(path, [&](const AppendFn& append) { append(contents.data(), contents.size()); });
+}
+
+std::string read_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  NCF_CHECK(fd >= 0, "cannot open " << path << ": " << errno_text());
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || S_ISDIR(info.st_mode)) {
+    ::close(fd);
+    NCF_FAIL("cannot read " << path << ": " << (S_ISDIR(info.st_mode) ? "it is a folder" : errno_text()));
+  }
+  std::string contents;
+  contents.reserve(static_cast<size_t>(info.st_size));
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string why = errno_text();
+      ::close(fd);
+      NCF_FAIL("cannot read " << path << ": " << why);
+    }
+    if (n == 0) break;
+    contents.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return contents;
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+}
+
+bool is_directory(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+}  // namespace ncf

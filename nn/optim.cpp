@@ -1,0 +1,105 @@
+#include "nn/optim.h"
+
+namespace ncf::nn {
+
+namespace {
+std::vector<Tensor> zeros_like_all(const std::vector<NamedParameter>& parameters) {
+  std::vector<Tensor> out;
+  for (const auto& [name, parameter] : parameters) out.push_back(Tensor::zeros_like(parameter.value()));
+  return out;
+}
+
+void load_named(std::vector<Tensor>& targets, const std::vector<NamedParameter>& parameters, const std::string& prefix,
+                const std::map<std::string, Tensor>& tensors) {
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    auto it = tensors.find(prefix + parameters[i].first);
+    NCF_CHECK(it != tensors.end(), "optimizer state has no tensor '" << prefix + parameters[i].first << "'");
+    check_same_shape(targets[i], it->second, "optimizer load_state");
+    targets[i].copy_from(it->second);
+  }
+}
+}  // namespace
+
+void Optimizer::zero_grad() {
+  for (auto& [name, parameter] : parameters_) parameter.zero_grad();
+}
+
+SGD::SGD(std::vector<NamedParameter> parameters, double lr, double momentum, double weight_decay)
+    : Optimizer(std::move(parameters)), momentum_(momentum), weight_decay_(weight_decay) {
+  lr_ = lr;
+  buffers_ = zeros_like_all(parameters_);
+}
+
+void SGD::step() {
+  ++step_count_;
+  std::vector<Tensor> params, grads, buffers;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    const Variable& p = parameters_[i].second;
+    if (!p.has_grad()) continue;
+    params.push_back(p.value());
+    grads.push_back(p.dense_grad());
+    buffers.push_back(buffers_[i]);
+  }
+  if (!params.empty()) ops::sgd_step(params, grads, buffers, lr_, momentum_, weight_decay_, step_count_ == 1);
+}
+
+std::vector<std::pair<std::string, Tensor>> SGD::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (size_t i = 0; i < parameters_.size(); ++i) out.emplace_back("momentum." + parameters_[i].first, buffers_[i]);
+  return out;
+}
+
+void SGD::load_state(const std::map<std::string, Tensor>& tensors, int64_t step_count) {
+  load_named(buffers_, parameters_, "momentum.", tensors);
+  step_count_ = step_count;
+}
+
+Adam::Adam(std::vector<NamedParameter> parameters, double lr, bool lazy, double weight_decay, double beta1,
+           double beta2, double eps)
+    : Optimizer(std::move(parameters)), lazy_(lazy) {
+  lr_ = lr;
+  settings_.beta1 = beta1;
+  settings_.beta2 = beta2;
+  settings_.eps = eps;
+  settings_.weight_decay = weight_decay;
+  exp_avg_ = zeros_like_all(parameters_);
+  exp_avg_sq_ = zeros_like_all(parameters_);
+}
+
+void Adam::step() {
+  ++step_count_;
+  settings_.lr = lr_;
+  settings_.step = step_count_;
+  std::vector<Tensor> params, grads, m, v;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    Variable& p = parameters_[i].second;
+    if (!p.has_grad()) continue;
+    const bool sparse = p.sparse_grad().indices.defined() && !p.grad().defined();
+    if (lazy_ && sparse) {  // touched rows only
+      ops::sparse_adam_step(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
+      continue;
+    }
+    params.push_back(p.value());
+    grads.push_back(p.dense_grad());
+    m.push_back(exp_avg_[i]);
+    v.push_back(exp_avg_sq_[i]);
+  }
+  if (!params.empty()) ops::adam_step(params, grads, m, v, settings_);
+}
+
+std::vector<std::pair<std::string, Tensor>> Adam::state() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    out.emplace_back("exp_avg." + parameters_[i].first, exp_avg_[i]);
+    out.emplace_back("exp_avg_sq." + parameters_[i].first, exp_avg_sq_[i]);
+  }
+  return out;
+}
+
+void Adam::load_state(const std::map<std::string, Tensor>& tensors, int64_t step_count) {
+  load_named(exp_avg_, parameters_, "exp_avg.", tensors);
+  load_named(exp_avg_sq_, parameters_, "exp_avg_sq.", tensors);
+  step_count_ = step_count;
+}
+
+}  // namespace ncf::nn

@@ -1,0 +1,162 @@
+// The experiment config (CONVENTIONS.md, "Configs") as typed structs, parsed from JSON and validated
+// before any work starts: unknown keys (with a "did you mean"), wrong types, out-of-range values, bad enum
+// values and missing files all throw ConfigError naming the key and the config file.
+//
+// Typical use (apps):
+//   nlohmann::json j = load_config_json(path);
+//   for (auto& s : sets) apply_override(j, s);                   // --set train.epochs=3
+//   ExperimentConfig config = parse_config(j, path, sets);
+//   check_config_files(config, project_root);
+//   ... open resolve_path(config.data.path, project_root) ...
+// or in one call: load_experiment_config(path, sets, project_root).
+//
+// Paths stay in the config as written (relative to the project root, or absolute), so a resolved
+// config.json in a run folder still works after the project moves; resolve_path() joins them to a root.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ncf {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class DataFormat { movielens_udata, movielens_dat, movielens_csv, ncf, csv };
+enum class SplitKind { leave_one_out, ratio, temporal_ratio, given };
+enum class ModelType { gmf, mlp, neumf, mf, mlp_regressor, itempop };
+enum class OptimizerKind { adam, lazy_adam, sgd };
+
+// The names used in configs ("movielens-udata", "leave_one_out", "neumf", "lazy_adam").
+const char* to_string(DataFormat value);
+const char* to_string(SplitKind value);
+const char* to_string(ModelType value);
+const char* to_string(OptimizerKind value);
+
+// A column of a delimited file, by header name or by 0-based position.
+struct CsvColumn {
+  std::string name;     // used when index < 0
+  int64_t index = -1;   // 0-based position when >= 0
+  bool present = true;  // false: the file has no such column (rating, timestamp may be null)
+
+  static CsvColumn by_name(std::string n) { return {std::move(n), -1, true}; }
+  static CsvColumn by_index(int64_t i) { return {"", i, true}; }
+  static CsvColumn absent() { return {"", -1, false}; }
+  bool by_position() const { return present && index >= 0; }
+};
+
+struct CsvConfig {
+  std::string separator = ",";
+  bool header = true;
+  CsvColumn user = CsvColumn::by_name("userId");
+  CsvColumn item = CsvColumn::by_name("movieId");
+  CsvColumn rating = CsvColumn::by_name("rating");        // null: implicit data, every row a positive
+  CsvColumn timestamp = CsvColumn::by_name("timestamp");  // null: file order stands in for time
+};
+
+struct DataConfig {
+  DataFormat format = DataFormat::movielens_udata;
+  std::string path = "datasets/ml-100k/u.data";  // format ncf: the prefix of PREFIX.train.rating etc.
+  std::optional<std::string> titles;             // e.g. datasets/ml-100k/u.item
+  CsvConfig csv;
+  std::optional<double> binarize_threshold;  // none: every rating is a positive
+  int64_t min_user_interactions = 0;
+  int64_t min_item_interactions = 0;
+  double user_fraction = 1.0;                  // (0, 1]
+  SplitKind split = SplitKind::leave_one_out;  // format ncf: always "given" (its files are the split)
+  double test_fraction = 0.2;                  // (0, 1), ratio splits
+  bool validation = false;
+  uint64_t seed = 42;
+};
+
+struct PretrainConfig {
+  std::string gmf;  // run folder of a trained GMF (empty: none)
+  std::string mlp;  // run folder of a trained MLP (empty: none)
+  double alpha = 0.5;
+};
+
+struct ModelConfig {
+  ModelType type = ModelType::neumf;  // default: the paper's headline model (uses factors and layers)
+  int64_t factors = 8;
+  std::vector<int64_t> layers = {64, 32, 16, 8};
+  double dropout = 0.0;
+  std::optional<PretrainConfig> pretrain;  // neumf only
+};
+
+// A metric name like "hr@10" or "ndcg@10".
+struct MetricSpec {
+  std::string kind = "ndcg";  // "hr" or "ndcg"
+  int64_t k = 10;
+  std::string str() const { return kind + "@" + std::to_string(k); }
+};
+// Parses "hr@K" / "ndcg@K" (K >= 1); nullopt otherwise.
+std::optional<MetricSpec> parse_metric_spec(const std::string& text);
+
+struct TrainConfig {
+  int64_t epochs = 20;
+  int64_t batch_size = 256;
+  OptimizerKind optimizer = OptimizerKind::adam;
+  double lr = 0.001;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  int64_t negatives = 4;
+  uint64_t seed = 42;
+  std::string device = "auto";      // "auto" | "cpu" | "cuda" (see ncf::parse_device)
+  int64_t early_stop_patience = 0;  // 0: never stop early
+  MetricSpec select_by;             // ndcg@10
+};
+
+struct EvalConfig {
+  int64_t k = 10;
+  int64_t negatives = 99;
+  bool full_ranking = true;
+  int64_t every = 1;  // evaluate every N epochs (and always after the last)
+  uint64_t seed = 7;
+};
+
+struct ExperimentConfig {
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  EvalConfig eval;
+  std::string source;  // where it came from, for later error messages ("apps/configs/x.json")
+};
+
+// Reads a JSON config (// and /* */ comments allowed); ConfigError naming the file, line and column.
+nlohmann::json load_config_json(const std::string& path);
+
+// Applies "a.b.c=value": value parsed as JSON when it parses (3, 0.5, true, null, [1,2], "x"), else taken
+// as a string (so --set data.format=csv works unquoted). Missing objects on the way are created.
+void apply_override(nlohmann::json& j, const std::string& assignment);
+
+// Types, ranges, enums and unknown keys. Errors name the key and `source_name`; a key set by one of
+// `overrides` (the --set strings applied to j) is blamed on that --set instead.
+ExperimentConfig parse_config(const nlohmann::json& j, const std::string& source_name,
+                              const std::vector<std::string>& overrides = {});
+
+// Every key, defaults included: what a run folder's config.json holds. parse_config(to_json(c)) == c.
+nlohmann::json to_json(const ExperimentConfig& config);
+
+// `path` if absolute (or empty), else root + "/" + path.
+std::string resolve_path(const std::string& path, const std::string& root);
+
+// Checks that the files the config names exist, resolved against `root`: data.path (for format ncf the
+// three files PREFIX.train.rating, PREFIX.test.rating, PREFIX.test.negative), data.titles, and the
+// pretrain run folders (each holding model.safetensors). ConfigError naming key and config file.
+void check_config_files(const ExperimentConfig& config, const std::string& root);
+
+// load_config_json + apply_override for each + parse_config + check_config_files.
+ExperimentConfig load_experiment_config(const std::string& path, const std::vector<std::string>& overrides,
+                                        const std::string& root);
+
+// Edit distance with adjacent transpositions counting 1 (used for "did you mean"); exposed for tests.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace ncf

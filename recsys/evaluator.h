@@ -1,0 +1,50 @@
+// Ranking evaluation of implicit-feedback models, the two protocols of the field:
+//
+//   sampled (He et al. 2017): each test user's held-out item is ranked among its evaluation
+//     negatives (99 by default). Candidates form a set with the positive: a negative equal to the
+//     positive, or a -1 padding slot, is dropped. Ties count against the model.
+//   full ranking: the held-out item is ranked among every item the user has not trained on.
+//
+// Scores come from a Scorer: (users, items) i32 (n,) on the device -> (n,) f32 scores on the device.
+// The candidate lists are built once and kept on the device; scoring runs in chunks of `chunk_rows`
+// rows, and only the scores travel back to the host, where ranks are counted in parallel.
+#pragma once
+
+#include <functional>
+
+#include "data/implicit_dataset.h"
+#include "recsys/metrics.h"
+#include "recsys/models.h"
+
+namespace ncf::recsys {
+
+using Scorer = std::function<Tensor(const Tensor& users, const Tensor& items)>;
+
+// A trained model as a Scorer: evaluation mode (no dropout), no gradient recording.
+Scorer model_scorer(ScoringModel& model);
+// ItemPop: an item's score is its number of training positives.
+Scorer popularity_scorer(const data::ImplicitDataset& data, Device device);
+
+class Evaluator {
+ public:
+  // heldout: which held-out item is the positive, the test item or the validation item.
+  enum class Heldout { test, validation };
+
+  Evaluator(const data::ImplicitDataset& data, Device device, int64_t k, Heldout heldout = Heldout::test,
+            int64_t chunk_rows = 1 << 18);
+
+  RankingMetrics sampled(const Scorer& scorer) const;
+  RankingMetrics full_ranking(const Scorer& scorer) const;
+  int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
+
+ private:
+  const data::ImplicitDataset& data_;
+  Device device_;
+  int64_t k_, chunk_rows_;
+  std::vector<int32_t> eval_users_, positives_;  // users with a held-out item, and that item
+  int64_t row_width_ = 0;                         // 1 positive + eval negatives per user
+  Tensor sampled_users_, sampled_items_;          // (users * row_width,) on the device
+  std::vector<int32_t> sampled_items_host_;
+};
+
+}  // namespace ncf::recsys

@@ -1,0 +1,147 @@
+#include "recsys/models.h"
+
+#include <map>
+
+#include "tensor/ops/concat.h"
+#include "tensor/ops/elementwise.h"
+
+namespace ncf::recsys {
+
+namespace {
+void check_pair(const Tensor& users, const Tensor& items) {
+  check_dtype(users, DType::i32, "model forward", "users");
+  check_dtype(items, DType::i32, "model forward", "items");
+  NCF_CHECK(users.ndim() == 1 && users.shape() == items.shape(),
+            "model forward: users " << users.describe() << " and items " << items.describe() << " must be (batch,)");
+}
+
+std::vector<int64_t> checked_tower(const ModelShape& shape) {
+  NCF_CHECK(!shape.layers.empty() && shape.layers[0] % 2 == 0,
+            "model.layers must start with an even size (user and item embeddings get half each), got "
+                << (shape.layers.empty() ? 0 : shape.layers[0]));
+  return shape.layers;
+}
+}  // namespace
+
+GMF::GMF(const ModelShape& s, nn::ParameterFactory& factory) {
+  user_ = &register_module("gmf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory));
+  item_ = &register_module("gmf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory));
+  out_ = &register_module("out", std::make_unique<nn::Linear>(s.factors, 1, factory, nn::Init::lecun_uniform));
+}
+
+Variable GMF::features(const Tensor& users, const Tensor& items) {
+  check_pair(users, items);
+  return ag::mul(user_->forward(users), item_->forward(items));
+}
+
+Variable GMF::forward(const Tensor& users, const Tensor& items) { return out_->forward(features(users, items)); }
+
+MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory) {
+  const std::vector<int64_t> layers = checked_tower(s);
+  user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory));
+  item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory));
+  tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
+  out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+}
+
+Variable MLP::features(const Tensor& users, const Tensor& items) {
+  check_pair(users, items);
+  return tower_->forward(ag::concat_cols({user_->forward(users), item_->forward(items)}));
+}
+
+Variable MLP::forward(const Tensor& users, const Tensor& items) { return out_->forward(features(users, items)); }
+
+NeuMF::NeuMF(const ModelShape& s, nn::ParameterFactory& factory) {
+  const std::vector<int64_t> layers = checked_tower(s);
+  gmf_user_ = &register_module("gmf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory));
+  gmf_item_ = &register_module("gmf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory));
+  mlp_user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory));
+  mlp_item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory));
+  tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
+  out_ = &register_module(
+      "out", std::make_unique<nn::Linear>(s.factors + layers.back(), 1, factory, nn::Init::lecun_uniform));
+}
+
+Variable NeuMF::forward(const Tensor& users, const Tensor& items) {
+  check_pair(users, items);
+  Variable gmf = ag::mul(gmf_user_->forward(users), gmf_item_->forward(items));                       // (batch, f)
+  Variable mlp = tower_->forward(ag::concat_cols({mlp_user_->forward(users), mlp_item_->forward(items)}));  // (batch, last)
+  return out_->forward(ag::concat_cols({gmf, mlp}));                                                 // (batch, 1)
+}
+
+BiasedMF::BiasedMF(const ModelShape& s, nn::ParameterFactory& factory) {
+  user_ = &register_module("mf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory, 0.1));
+  item_ = &register_module("mf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory, 0.1));
+  user_bias_ = &register_module("mf.user_bias", std::make_unique<nn::Embedding>(s.users, 1, factory, 0.0));
+  item_bias_ = &register_module("mf.item_bias", std::make_unique<nn::Embedding>(s.items, 1, factory, 0.0));
+  global_mean_ = Variable(Tensor::from_vector<float>({static_cast<float>(s.global_mean)}, {1}, factory.device));
+}
+
+Variable BiasedMF::forward(const Tensor& users, const Tensor& items) {
+  check_pair(users, items);
+  Variable dot = ag::sum_cols(ag::mul(user_->forward(users), item_->forward(items)));  // (batch, 1)
+  Variable biases = ag::add(user_bias_->forward(users), item_bias_->forward(items));  // (batch, 1)
+  return ag::add(ag::add(dot, biases), global_mean_);
+}
+
+MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory) {
+  const std::vector<int64_t> layers = checked_tower(s);
+  user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory, 0.05));
+  item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
+  tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
+  out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+  global_mean_ = Variable(Tensor::from_vector<float>({static_cast<float>(s.global_mean)}, {1}, factory.device));
+}
+
+Variable MLPRegressor::forward(const Tensor& users, const Tensor& items) {
+  check_pair(users, items);
+  Variable h = tower_->forward(ag::concat_cols({user_->forward(users), item_->forward(items)}));
+  return ag::add(out_->forward(h), global_mean_);  // predicts the offset from the mean rating
+}
+
+std::unique_ptr<ScoringModel> make_model(const ModelShape& shape, nn::ParameterFactory& factory) {
+  NCF_CHECK(shape.users > 0 && shape.items > 0,
+            "a model needs at least one user and one item, got " << shape.users << " x " << shape.items);
+  if (shape.type == "gmf") return std::make_unique<GMF>(shape, factory);
+  if (shape.type == "mlp") return std::make_unique<MLP>(shape, factory);
+  if (shape.type == "neumf") return std::make_unique<NeuMF>(shape, factory);
+  if (shape.type == "mf") return std::make_unique<BiasedMF>(shape, factory);
+  if (shape.type == "mlp_regressor") return std::make_unique<MLPRegressor>(shape, factory);
+  NCF_FAIL("unknown model type '" << shape.type << "': expected gmf, mlp, neumf, mf or mlp_regressor");
+}
+
+bool is_explicit_model(const std::string& type) { return type == "mf" || type == "mlp_regressor"; }
+
+void load_pretrained_neumf(ScoringModel& neumf, const std::map<std::string, Tensor>& gmf,
+                           const std::map<std::string, Tensor>& mlp, double alpha) {
+  NCF_CHECK(neumf.type() == "neumf", "pre-training initialises a NeuMF model, not " << neumf.type());
+  NCF_CHECK(alpha >= 0.0 && alpha <= 1.0, "pretrain.alpha must be in [0, 1], got " << alpha);
+  auto find = [](const std::map<std::string, Tensor>& from, const std::string& name, const char* which) {
+    auto it = from.find(name);
+    NCF_CHECK(it != from.end(), "pre-trained " << which << " has no tensor '" << name << "'");
+    return it->second;
+  };
+  for (auto& [name, parameter] : neumf.named_parameters()) {
+    Tensor& target = parameter.mutable_value();
+    Tensor source;
+    if (name.rfind("gmf.", 0) == 0) {
+      source = find(gmf, name, "GMF");
+    } else if (name.rfind("mlp.", 0) == 0) {
+      source = find(mlp, name, "MLP");
+    } else if (name == "out.weight") {  // (f + last, 1): the GMF rows first, then the MLP rows
+      const Tensor g = find(gmf, name, "GMF").to(Device::cpu()), m = find(mlp, name, "MLP").to(Device::cpu());
+      source = ops::concat_cols({ops::scale(g, alpha).view({1, g.numel()}), ops::scale(m, 1.0 - alpha).view({1, m.numel()})})
+                   .view(target.shape());
+    } else if (name == "out.bias") {
+      source = ops::add(ops::scale(find(gmf, name, "GMF").to(Device::cpu()), alpha),
+                        ops::scale(find(mlp, name, "MLP").to(Device::cpu()), 1.0 - alpha));
+    } else {
+      NCF_FAIL("NeuMF parameter '" << name << "' has no pre-trained counterpart");
+    }
+    NCF_CHECK(source.shape() == target.shape(), "pre-trained '" << name << "' is " << source.describe()
+                                                                << " but NeuMF expects " << target.describe());
+    target.copy_from(source.dtype() == target.dtype() ? source : ops::cast(source, target.dtype()));
+  }
+}
+
+}  // namespace ncf::recsys

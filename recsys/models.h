@@ -1,0 +1,113 @@
+// The models of He et al. 2017, "Neural Collaborative Filtering", and two explicit-rating baselines.
+// Every model maps a batch of (user, item) pairs to one score per pair:
+//   users, items: (batch,) i32 on the model's device  ->  (batch, 1) f32
+// For the implicit models the score is a logit (sigmoid gives the probability of interaction); the
+// explicit models predict the rating itself.
+//
+//   GMF:    p_u (.) q_i                      -> Linear(f, 1)          generalised matrix factorisation
+//   MLP:    [p_u ; q_i] -> ReLU tower        -> Linear(last, 1)       embeddings of layers[0]/2 each
+//   NeuMF:  [GMF vector ; MLP tower output]  -> Linear(f + last, 1)   separate embeddings per branch
+//   BiasedMF:      mu + b_u + b_i + p_u . q_i                         (explicit ratings, MSE)
+//   MLPRegressor:  [p_u ; q_i] -> ReLU tower -> Linear(last, 1)       (explicit ratings, MSE)
+//
+// Parameter names ("gmf.user", "mlp.0.weight", "out.bias", ...) are shared across the models, so
+// NeuMF can be initialised from a trained GMF and a trained MLP by name.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers.h"
+
+namespace ncf::recsys {
+
+using ag::Variable;
+
+class ScoringModel : public nn::Module {
+ public:
+  virtual Variable forward(const Tensor& users, const Tensor& items) = 0;
+  virtual std::string type() const = 0;
+};
+
+struct ModelShape {
+  std::string type = "neumf";          // gmf | mlp | neumf | mf | mlp_regressor
+  int64_t users = 0, items = 0;
+  int64_t factors = 8;                 // GMF / MF embedding size
+  std::vector<int64_t> layers = {64, 32, 16, 8};  // MLP tower; embeddings are layers[0]/2
+  double dropout = 0.0;                // after each tower ReLU, training only
+  double global_mean = 0.0;            // BiasedMF: the training ratings' mean
+};
+
+class GMF : public ScoringModel {
+ public:
+  GMF(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  Variable features(const Tensor& users, const Tensor& items);  // (batch, f), before the output layer
+  std::string type() const override { return "gmf"; }
+
+ private:
+  nn::Embedding *user_, *item_;
+  nn::Linear* out_;
+};
+
+class MLP : public ScoringModel {
+ public:
+  MLP(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  Variable features(const Tensor& users, const Tensor& items);  // (batch, layers.back())
+  std::string type() const override { return "mlp"; }
+
+ private:
+  nn::Embedding *user_, *item_;
+  nn::MLP* tower_;
+  nn::Linear* out_;
+};
+
+class NeuMF : public ScoringModel {
+ public:
+  NeuMF(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "neumf"; }
+
+ private:
+  nn::Embedding *gmf_user_, *gmf_item_, *mlp_user_, *mlp_item_;
+  nn::MLP* tower_;
+  nn::Linear* out_;
+};
+
+class BiasedMF : public ScoringModel {
+ public:
+  BiasedMF(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "mf"; }
+
+ private:
+  nn::Embedding *user_, *item_, *user_bias_, *item_bias_;
+  Variable global_mean_;  // a constant: the mean training rating
+};
+
+class MLPRegressor : public ScoringModel {
+ public:
+  MLPRegressor(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "mlp_regressor"; }
+
+ private:
+  nn::Embedding *user_, *item_;
+  nn::MLP* tower_;
+  nn::Linear* out_;
+  Variable global_mean_;
+};
+
+std::unique_ptr<ScoringModel> make_model(const ModelShape& shape, nn::ParameterFactory& factory);
+bool is_explicit_model(const std::string& type);
+
+// NeuMF pre-training (the paper's section 3.4.1): copy the embeddings and the tower from trained
+// GMF and MLP parameters (by name), and set the output layer to [alpha h_gmf ; (1 - alpha) h_mlp],
+// bias alpha b_gmf + (1 - alpha) b_mlp.
+void load_pretrained_neumf(ScoringModel& neumf, const std::map<std::string, Tensor>& gmf,
+                           const std::map<std::string, Tensor>& mlp, double alpha);
+
+}  // namespace ncf::recsys

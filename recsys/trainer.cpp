@@ -1,0 +1,235 @@
+#include "recsys/trainer.h"
+
+#include <chrono>
+#include <iomanip>
+#include <cmath>
+#include <sstream>
+
+#include "data/batches.h"
+#include "data/negative_sampler.h"
+#include "nn/checkpoint.h"
+#include "tensor/ops/elementwise.h"
+#include "tensor/ops/random.h"
+
+namespace ncf::recsys {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model) {
+  switch (train.optimizer) {
+    case OptimizerKind::sgd:
+      return std::make_unique<nn::SGD>(model.named_parameters(), train.lr, train.momentum, train.weight_decay);
+    case OptimizerKind::lazy_adam:
+      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/true, train.weight_decay);
+    case OptimizerKind::adam:
+    default:
+      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/false, train.weight_decay);
+  }
+}
+
+double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
+  NCF_CHECK(spec.k == metrics.k, "select_by " << spec.str() << " needs metrics at k = " << spec.k
+                                              << ", but evaluation uses k = " << metrics.k);
+  return spec.kind == "hr" ? metrics.hr : metrics.ndcg;
+}
+
+Trainer::Trainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
+    : config_(config), device_(device), implicit_(&data) {
+  NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
+            "model " << to_string(config.model.type) << " trains on explicit ratings, not on a leave-one-out split");
+  build_model(data.num_users, data.num_items, 0.0);
+  test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
+  bool has_validation = false;
+  for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
+  if (has_validation)
+    validation_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k, Evaluator::Heldout::validation);
+}
+
+Trainer::Trainer(const ExperimentConfig& config, const data::ExplicitDataset& data, Device device)
+    : config_(config), device_(device), explicit_(&data) {
+  NCF_CHECK(is_explicit_model(to_string(config.model.type)),
+            "model " << to_string(config.model.type) << " ranks implicit feedback; explicit ratings need mf or mlp_regressor");
+  NCF_CHECK(data.train.size() > 0 && data.test.size() > 0, "explicit split has an empty train or test set");
+  double sum = 0.0;
+  for (float r : data.train.rating) sum += r;
+  build_model(data.train.num_users(), data.train.num_items(), sum / static_cast<double>(data.train.size()));
+  explicit_test_users_ = Tensor::from_vector(data.test.user, {data.test.size()}, device);
+  explicit_test_items_ = Tensor::from_vector(data.test.item, {data.test.size()}, device);
+}
+
+void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
+  if (config_.model.type == ModelType::itempop) return;  // nothing to train
+  factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
+  ModelShape shape;
+  shape.type = to_string(config_.model.type);
+  shape.users = users;
+  shape.items = items;
+  shape.factors = config_.model.factors;
+  shape.layers = config_.model.layers;
+  shape.dropout = config_.model.dropout;
+  shape.global_mean = global_mean;
+  model_ = make_model(shape, factory_);
+  if (config_.model.pretrain) {
+    const PretrainConfig& pretrain = *config_.model.pretrain;
+    NCF_CHECK(!pretrain.gmf.empty() && !pretrain.mlp.empty(), "model.pretrain needs both a gmf and an mlp run folder");
+    const SafetensorsFile gmf = load_safetensors(pretrain.gmf + "/model.safetensors");
+    const SafetensorsFile mlp = load_safetensors(pretrain.mlp + "/model.safetensors");
+    load_pretrained_neumf(*model_, gmf.tensors, mlp.tensors, pretrain.alpha);
+  }
+  optimizer_ = make_optimizer(config_.train, *model_);
+}
+
+void Trainer::restore(int64_t completed_epochs, std::vector<EpochRecord> history, int64_t best_epoch,
+                      std::map<std::string, Tensor> best_parameters) {
+  completed_epochs_ = completed_epochs;
+  history_ = std::move(history);
+  best_epoch_ = best_epoch;
+  best_parameters_ = std::move(best_parameters);
+  best_value_ = -1e300;
+  evaluations_without_gain_ = 0;
+  for (const EpochRecord& record : history_) {
+    if (!record.evaluated) continue;
+    const double value = current_selection(record);
+    if (value > best_value_) {
+      best_value_ = value;
+      evaluations_without_gain_ = 0;
+    } else {
+      ++evaluations_without_gain_;
+    }
+  }
+}
+
+double Trainer::current_selection(const EpochRecord& record) const {
+  if (explicit_) return -record.rmse;  // lower RMSE is better
+  // The validation item chooses the epoch when there is one; otherwise the test item (the paper's habit).
+  return selection_value(config_.train.select_by, record.validation ? *record.validation : record.test);
+}
+
+double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
+                            const TrainerHooks& hooks) {
+  model_->train();
+  const int64_t rows = users.numel();
+  Tensor loss_sum = Tensor::zeros({1}, DType::f32, device_);  // summed on the device, read once
+  const auto start = std::chrono::steady_clock::now();
+  const data::BatchRanges batches(rows, config_.train.batch_size);
+  int64_t done = 0;
+  for (const data::BatchRange range : batches) {
+    optimizer_->zero_grad();
+    const Tensor batch_targets = targets.rows(range.begin, range.end).view({range.size(), 1});
+    ag::Variable prediction = model_->forward(users.rows(range.begin, range.end), items.rows(range.begin, range.end));
+    ag::Variable loss = explicit_ ? ag::mse(prediction, batch_targets) : ag::bce_with_logits(prediction, batch_targets);
+    loss.backward();
+    optimizer_->step();
+    ops::axpy_(loss_sum, static_cast<double>(range.size()), loss.value());
+    done += range.size();
+    if (hooks.progress && (done == rows || (done / range.size()) % 64 == 0))
+      hooks.progress(epoch, done, rows, seconds_since(start));
+  }
+  return static_cast<double>(loss_sum.item<float>()) / static_cast<double>(rows);
+}
+
+double Trainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
+  if (implicit_) {
+    // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
+    data::TrainingSampler sampler(*implicit_, static_cast<int>(config_.train.negatives), config_.train.seed);
+    const data::TrainingEpoch samples = sampler.sample(static_cast<uint32_t>(epoch));
+    const int64_t n = samples.size();
+    return run_batches(Tensor::from_vector(samples.user, {n}, device_), Tensor::from_vector(samples.item, {n}, device_),
+                       Tensor::from_vector(samples.label, {n}, device_), epoch, hooks);
+  }
+  // Explicit: a fresh permutation of the training ratings each epoch.
+  const data::Interactions& train = explicit_->train;
+  const int64_t n = train.size();
+  const std::vector<int32_t> order =
+      ops::randperm(n, config_.train.seed, static_cast<uint32_t>(epoch), Device::cpu()).to_vector<int32_t>();
+  std::vector<int32_t> users(n), items(n);
+  std::vector<float> ratings(n);
+  for (int64_t i = 0; i < n; ++i) {
+    users[i] = train.user[order[i]];
+    items[i] = train.item[order[i]];
+    ratings[i] = train.rating[order[i]];
+  }
+  return run_batches(Tensor::from_vector(users, {n}, device_), Tensor::from_vector(items, {n}, device_),
+                     Tensor::from_vector(ratings, {n}, device_), epoch, hooks);
+}
+
+EpochRecord Trainer::evaluate(bool full_ranking) const {
+  EpochRecord record;
+  const auto start = std::chrono::steady_clock::now();
+  record.evaluated = true;
+  if (explicit_) {
+    const Scorer scorer = model_scorer(*model_);
+    const std::vector<float> predictions = scorer(explicit_test_users_, explicit_test_items_).to_vector<float>();
+    record.rmse = rmse(predictions, explicit_->test.rating);
+    record.mae = mae(predictions, explicit_->test.rating);
+  } else {
+    const Scorer scorer = model_ ? model_scorer(*model_) : popularity_scorer(*implicit_, device_);
+    record.test = test_evaluator_->sampled(scorer);
+    if (validation_evaluator_) record.validation = validation_evaluator_->sampled(scorer);
+    if (full_ranking) record.full = test_evaluator_->full_ranking(scorer);
+  }
+  record.eval_seconds = seconds_since(start);
+  return record;
+}
+
+void Trainer::fit(const TrainerHooks& hooks) {
+  const int64_t epochs = model_ ? config_.train.epochs : 0;
+  for (int64_t epoch = completed_epochs_ + 1; epoch <= epochs && !stopped_early_; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const double loss = train_epoch(epoch, hooks);
+    const double seconds = seconds_since(start);
+    const int64_t rows = implicit_ ? implicit_->num_train() * (1 + config_.train.negatives) : explicit_->train.size();
+
+    const bool evaluate_now = epoch % config_.eval.every == 0 || epoch == epochs;
+    EpochRecord record = evaluate_now ? evaluate(/*full_ranking=*/false) : EpochRecord{};
+    record.epoch = epoch;
+    record.loss = loss;
+    record.seconds = seconds;
+    record.samples_per_s = static_cast<double>(rows) / seconds;
+
+    bool improved = false;
+    if (record.evaluated) {
+      const double value = current_selection(record);
+      if (value > best_value_) {
+        best_value_ = value;
+        best_epoch_ = epoch;
+        evaluations_without_gain_ = 0;
+        improved = true;
+        best_parameters_.clear();
+        for (const auto& [name, parameter] : model_->named_parameters())
+          best_parameters_[name] = parameter.value().to(Device::cpu());
+      } else {
+        ++evaluations_without_gain_;
+      }
+    }
+    completed_epochs_ = epoch;
+    history_.push_back(record);
+
+    std::ostringstream line;
+    line.setf(std::ios::fixed);
+    line.precision(4);
+    line << "epoch " << epoch << "/" << epochs << "  loss " << loss << "  " << std::setprecision(1) << seconds
+         << " s  " << std::setprecision(0) << record.samples_per_s << " samples/s";
+    line.precision(4);
+    if (record.evaluated && explicit_) line << "  rmse " << record.rmse << "  mae " << record.mae;
+    if (record.evaluated && !explicit_) {
+      line << "  hr@" << record.test.k << " " << record.test.hr << "  ndcg@" << record.test.k << " " << record.test.ndcg;
+      if (record.validation) line << "  (validation hr " << record.validation->hr << " ndcg " << record.validation->ndcg << ")";
+    }
+    if (improved) line << "  *";
+    hooks.log(line.str());
+    if (hooks.epoch_end) hooks.epoch_end(record, improved);
+
+    if (config_.train.early_stop_patience > 0 && evaluations_without_gain_ >= config_.train.early_stop_patience) {
+      stopped_early_ = true;
+      hooks.log("early stop: no gain in " + config_.train.select_by.str() + " for " +
+                std::to_string(evaluations_without_gain_) + " evaluations");
+    }
+  }
+}
+
+}  // namespace ncf::recsys

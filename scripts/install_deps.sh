@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs, with apt, only what the build needs and this machine lacks: cmake, g++, make,
+# doctest and nlohmann/json. Where everything is present it calls no package manager at all
+# (the GPU machine has no registry). CUDA is never installed: it is used when /usr/local/cuda exists.
+set -euo pipefail
+
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+command -v make >/dev/null 2>&1 || missing+=(make)
+[ -f /usr/include/doctest/doctest.h ] || [ -f /usr/local/include/doctest/doctest.h ] || missing+=(doctest-dev)
+[ -f /usr/include/nlohmann/json.hpp ] || [ -f /usr/local/include/nlohmann/json.hpp ] || [ -n "${NCF_JSON_INCLUDE_DIR:-}" ] ||
+  missing+=(nlohmann-json3-dev)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "make deps: installing ${missing[*]}"
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "make deps: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+  sudo_cmd="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo_cmd apt-get update -qq
+$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,212 @@
+// Row indexing on the CPU (and the checks shared with the GPU path in index.cu):
+//   gather_rows       table (n, d), indices (b,) i32         -> out (b, d), out[i] = table[indices[i]]
+//   segment_sum_rows  indices (b,) i32, rows (b, d)          -> RowSparse: unique sorted indices (nnz,)
+//                                                               and their summed rows (nnz, d)
+//   scatter_add_rows_ table (n, d) += rows (b, d) at indices (b,)
+//   to_dense          RowSparse                              -> (num_rows, d), zeros elsewhere
+//
+// Duplicates are summed in a fixed order, the same on both devices: sort the (index, position)
+// pairs, then each unique index adds its rows in their original order, starting from the first
+// row itself. scatter_add_rows_ adds that one sum to the table, so a table row is written by
+// exactly one worker: no races and no float atomics, hence the same bits every run.
+#include "tensor/ops/index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace ncf::ops {
+
+#ifdef NCF_HAS_CUDA
+// index.cu (arguments already validated; indices are not range-checked there, see each function).
+void cuda_gather_rows(const Tensor& table, const Tensor& indices, Tensor& out);
+RowSparse cuda_segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t num_rows);
+void cuda_scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows);
+void cuda_to_dense(const RowSparse& sparse, Tensor& dense);
+#endif
+
+namespace {
+
+constexpr int64_t kParallelElements = 1 << 16;  // element copies/adds from which OpenMP pays
+
+void check_indices_tensor(const Tensor& indices, const char* op) {
+  NCF_CHECK(indices.ndim() == 1, op << ": indices must be 1-D, got " << indices.describe());
+  check_dtype(indices, DType::i32, op, "indices");
+}
+
+// Throws naming the first index outside [0, num_rows), its position and the table's shape.
+void check_indices_in_range(const Tensor& indices, int64_t num_rows, const char* op,
+                            const Shape& table_shape) {
+  const int32_t* idx = indices.data<int32_t>();
+  const int64_t count = indices.numel();
+  for (int64_t i = 0; i < count; ++i) {
+    NCF_CHECK(idx[i] >= 0 && idx[i] < num_rows, op << ": index " << idx[i] << " at position " << i
+                                                   << " is out of range for " << num_rows << " rows (table "
+                                                   << table_shape << ")");
+  }
+}
+
+// The order in which rows are combined: positions sorted by (index, position), and where each run
+// of equal indices starts. Buffers are thread-local and reused, so steady state allocates nothing.
+struct Segments {
+  std::vector<int32_t> order;   // positions sorted by index, ties in original order
+  std::vector<int64_t> starts;  // run s is order[starts[s] .. starts[s+1])
+  int64_t count() const { return static_cast<int64_t>(starts.size()) - 1; }
+};
+
+const Segments& sort_into_segments(const Tensor& indices) {
+  thread_local std::vector<uint64_t> keys;
+  thread_local Segments segments;
+  const int32_t* idx = indices.data<int32_t>();
+  const int64_t b = indices.numel();
+  // One 64-bit key per position: (index << 32) | position. All keys differ, so any sort yields the
+  // same result as a stable sort by index.
+  keys.resize(static_cast<size_t>(b));
+  for (int64_t i = 0; i < b; ++i)
+    keys[i] = (static_cast<uint64_t>(static_cast<uint32_t>(idx[i])) << 32) | uint64_t(i);
+  std::sort(keys.begin(), keys.end());
+  segments.order.resize(static_cast<size_t>(b));
+  segments.starts.clear();
+  for (int64_t t = 0; t < b; ++t) {
+    segments.order[t] = static_cast<int32_t>(keys[t] & 0xffffffffu);
+    if (t == 0 || (keys[t] >> 32) != (keys[t - 1] >> 32)) segments.starts.push_back(t);
+  }
+  segments.starts.push_back(b);
+  return segments;
+}
+
+// sum[0..d) = rows[order[begin]] + rows[order[begin+1]] + ... (left to right).
+template <class T>
+void sum_segment(const T* rows, int64_t d, const int32_t* order, int64_t begin, int64_t end, T* sum) {
+  const T* first = rows + static_cast<int64_t>(order[begin]) * d;
+  for (int64_t c = 0; c < d; ++c) sum[c] = first[c];
+  for (int64_t t = begin + 1; t < end; ++t) {
+    const T* row = rows + static_cast<int64_t>(order[t]) * d;
+    for (int64_t c = 0; c < d; ++c) sum[c] += row[c];
+  }
+}
+
+// (OpenMP pragmas cannot sit inside a macro argument such as NCF_DISPATCH_FLOAT's, hence these two.)
+template <class T>
+void sum_all_segments(const T* rows, int64_t d, const Segments& segments, T* sums) {
+  const int64_t nnz = segments.count();
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(segments.order.size()) * d >= \
+                                              kParallelElements)
+  for (int64_t s = 0; s < nnz; ++s)
+    sum_segment(rows, d, segments.order.data(), segments.starts[s], segments.starts[s + 1], sums + s * d);
+}
+
+// table[unique[s], :] += sums[s, :]; the indices are unique, so rows can be done in parallel.
+template <class T>
+void add_rows_at(const T* sums, const int32_t* unique, int64_t nnz, int64_t d, T* table) {
+#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+  for (int64_t s = 0; s < nnz; ++s) {
+    T* row = table + static_cast<int64_t>(unique[s]) * d;
+    for (int64_t c = 0; c < d; ++c) row[c] += sums[s * d + c];
+  }
+}
+
+void check_rows_match(const Tensor& indices, const Tensor& rows, const char* op) {
+  check_indices_tensor(indices, op);
+  NCF_CHECK(rows.ndim() == 2 && rows.dim(0) == indices.dim(0),
+            op << ": rows must be (" << indices.dim(0) << ", d) to match indices " << indices.shape()
+               << ", got " << rows.shape());
+  check_same_device(indices, rows, op);
+}
+
+}  // namespace
+
+Tensor gather_rows(const Tensor& table, const Tensor& indices) {
+  NCF_CHECK(table.ndim() == 2, "gather_rows: table must be 2-D, got " << table.describe());
+  check_indices_tensor(indices, "gather_rows");
+  check_same_device(table, indices, "gather_rows");
+  const int64_t b = indices.dim(0), d = table.dim(1);
+  Tensor out = Tensor::empty({b, d}, table.dtype(), table.device());
+  if (out.numel() == 0) return out;
+  if (table.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_gather_rows(table, indices, out);
+    return out;
+#endif
+  }
+  check_indices_in_range(indices, table.dim(0), "gather_rows", table.shape());
+  // Rows are copied as bytes, so any dtype works.
+  const size_t row_bytes = static_cast<size_t>(d) * dtype_size(table.dtype());
+  const char* src = static_cast<const char*>(table.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+  const int32_t* idx = indices.data<int32_t>();
+#pragma omp parallel for schedule(static) if (b * d >= kParallelElements)
+  for (int64_t i = 0; i < b; ++i) std::memcpy(dst + i * row_bytes, src + idx[i] * row_bytes, row_bytes);
+  return out;
+}
+
+RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t num_rows) {
+  check_rows_match(indices, rows, "segment_sum_rows");
+  NCF_CHECK(num_rows >= 0, "segment_sum_rows: num_rows must be >= 0, got " << num_rows);
+  NCF_CHECK(rows.dtype() == DType::f32 || rows.dtype() == DType::f64,
+            "segment_sum_rows: rows must be f32 or f64, got " << rows.describe());
+  if (rows.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    return cuda_segment_sum_rows(indices, rows, num_rows);
+#endif
+  }
+  check_indices_in_range(indices, num_rows, "segment_sum_rows", Shape{num_rows, rows.dim(1)});
+  const Segments& segments = sort_into_segments(indices);
+  const int64_t nnz = segments.count(), d = rows.dim(1);
+  RowSparse result;
+  result.num_rows = num_rows;
+  result.indices = Tensor::empty({nnz}, DType::i32);
+  result.rows = Tensor::empty({nnz, d}, rows.dtype());
+  const int32_t* idx = indices.data<int32_t>();
+  int32_t* unique = result.indices.data<int32_t>();
+  for (int64_t s = 0; s < nnz; ++s) unique[s] = idx[segments.order[segments.starts[s]]];
+  NCF_DISPATCH_FLOAT(rows.dtype(), "segment_sum_rows", [&] {
+    sum_all_segments(rows.data<scalar_t>(), d, segments, result.rows.data<scalar_t>());
+  });
+  return result;
+}
+
+void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows) {
+  check_rows_match(indices, rows, "scatter_add_rows_");
+  NCF_CHECK(table.ndim() == 2 && table.dim(1) == rows.dim(1) && table.dtype() == rows.dtype(),
+            "scatter_add_rows_: table " << table.describe() << " and rows " << rows.describe()
+                                        << " must share dtype and row width");
+  check_same_device(table, rows, "scatter_add_rows_");
+  if (indices.numel() == 0 || rows.dim(1) == 0) return;
+  if (table.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_scatter_add_rows_(table, indices, rows);
+    return;
+#endif
+  }
+  // Sum duplicates first, then add each unique row once: the same arithmetic as the GPU.
+  const RowSparse sums = segment_sum_rows(indices, rows, table.dim(0));
+  const int64_t nnz = sums.indices.numel(), d = table.dim(1);
+  const int32_t* unique = sums.indices.data<int32_t>();
+  NCF_DISPATCH_FLOAT(table.dtype(), "scatter_add_rows_", [&] {
+    add_rows_at(sums.rows.data<scalar_t>(), unique, nnz, d, table.data<scalar_t>());
+  });
+}
+
+Tensor to_dense(const RowSparse& sparse) {
+  check_rows_match(sparse.indices, sparse.rows, "to_dense");
+  NCF_CHECK(sparse.num_rows >= 0, "to_dense: num_rows must be >= 0, got " << sparse.num_rows);
+  const int64_t nnz = sparse.indices.numel(), d = sparse.rows.dim(1);
+  Tensor dense = Tensor::zeros({sparse.num_rows, d}, sparse.rows.dtype(), sparse.rows.device());
+  if (nnz == 0 || d == 0) return dense;
+  if (dense.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_to_dense(sparse, dense);
+    return dense;
+#endif
+  }
+  check_indices_in_range(sparse.indices, sparse.num_rows, "to_dense", dense.shape());
+  const size_t row_bytes = static_cast<size_t>(d) * dtype_size(dense.dtype());
+  const char* src = static_cast<const char*>(sparse.rows.raw_data());
+  char* dst = static_cast<char*>(dense.raw_data());
+  const int32_t* idx = sparse.indices.data<int32_t>();
+  for (int64_t s = 0; s < nnz; ++s) std::memcpy(dst + idx[s] * row_bytes, src + s * row_bytes, row_bytes);
+  return dense;
+}
+
+}  // namespace ncf::ops

@@ -1,0 +1,198 @@
+// Optimizer steps, CPU side and dispatch: in-place updates of parameter lists (see optimizer.h for
+// the exact SGD-momentum and Adam formulas). Each list holds one tensor per parameter; the i-th
+// entries of all lists have one shape, and everything shares one float dtype and one device.
+// The per-element update is AdamUpdate / SgdUpdate (elementwise_functors.h), the same code the GPU
+// kernels (optimizer.cu) run, there for all tensors of a list in one launch.
+#include "tensor/ops/optimizer.h"
+
+#include <string>
+
+#include "tensor/ops/elementwise_functors.h"
+
+namespace ncf::ops {
+
+#ifdef NCF_HAS_CUDA
+void cuda_adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                    const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+                    const AdamSettings& s);
+void cuda_sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                           const AdamSettings& s);
+void cuda_sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+                   const std::vector<Tensor>* momentum_buffers, double lr, double momentum,
+                   double weight_decay, bool first_step);
+#endif
+
+namespace {
+
+// `other` must match parameter `index` in shape, dtype and device.
+void check_matches(const Tensor& param, const Tensor& other, size_t index, const char* op, const char* what) {
+  NCF_CHECK(other.defined(), op << ": " << what << " of parameter " << index << " is undefined");
+  NCF_CHECK(
+      other.shape() == param.shape() && other.dtype() == param.dtype() && other.device() == param.device(),
+      op << ": " << what << " of parameter " << index << " is " << other.describe() << ", the parameter is "
+         << param.describe());
+}
+
+// Every list as long as params; every entry matching its parameter; one float dtype, one device.
+void check_lists(const char* op, const std::vector<Tensor>& params,
+                 std::initializer_list<std::pair<const char*, const std::vector<Tensor>*>> lists) {
+  for (const auto& [what, list] : lists)
+    NCF_CHECK(list->size() == params.size(),
+              op << ": " << params.size() << " parameters but " << list->size() << " " << what);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const Tensor& p = params[i];
+    NCF_CHECK(p.defined(), op << ": parameter " << i << " is undefined");
+    NCF_CHECK(p.dtype() == DType::f32 || p.dtype() == DType::f64,
+              op << ": parameter " << i << " must be f32 or f64, got " << p.describe());
+    NCF_CHECK(p.dtype() == params[0].dtype() && p.device() == params[0].device(),
+              op << ": parameter " << i << " " << p.describe()
+                 << " differs in dtype or device from parameter 0 " << params[0].describe());
+    for (const auto& [what, list] : lists) check_matches(p, (*list)[i], i, op, what);
+  }
+}
+
+template <class T>
+void cpu_adam(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+              const AdamUpdate<T>& update) {
+  T* p = param.data<T>();
+  const T* g = grad.data<T>();
+  T* m = exp_avg.data<T>();
+  T* v = exp_avg_sq.data<T>();
+  cpu_for_chunks(param.numel(), [&](int64_t begin, int64_t end) {
+#pragma omp simd
+    for (int64_t i = begin; i < end; ++i) update(p[i], g[i], m[i], v[i]);
+  });
+}
+
+template <class T>
+void cpu_sgd(const Tensor& param, const Tensor& grad, const Tensor* buffer, const SgdUpdate<T>& update) {
+  T* p = param.data<T>();
+  const T* g = grad.data<T>();
+  T* b = buffer ? buffer->data<T>() : nullptr;
+  cpu_for_chunks(param.numel(), [&](int64_t begin, int64_t end) {
+    if (b) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) update(p[i], g[i], b + i);
+    } else {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) update(p[i], g[i], nullptr);
+    }
+  });
+}
+
+template <class T>
+void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                     const AdamUpdate<T>& update) {
+  const int64_t dim = param.dim(1);
+  const int64_t nnz = grad.indices.numel();
+  const int32_t* rows = grad.indices.data<int32_t>();
+  const T* g = grad.rows.data<T>();
+  T* p = param.data<T>();
+  T* m = exp_avg.data<T>();
+  T* v = exp_avg_sq.data<T>();
+  for (int64_t r = 0; r < nnz; ++r)
+    NCF_CHECK(rows[r] >= 0 && rows[r] < param.dim(0),
+              "sparse_adam_step: row index " << rows[r] << " out of range for " << param.describe());
+  // The indices are unique, so rows can be updated in any order (in parallel when there are many).
+  auto update_row = [&](int64_t r) {
+    const int64_t offset = static_cast<int64_t>(rows[r]) * dim;
+    const T* gr = g + r * dim;
+#pragma omp simd
+    for (int64_t d = 0; d < dim; ++d) update(p[offset + d], gr[d], m[offset + d], v[offset + d]);
+  };
+  if (nnz * dim >= kParallelThreshold) {
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < nnz; ++r) update_row(r);
+  } else {
+    for (int64_t r = 0; r < nnz; ++r) update_row(r);
+  }
+}
+
+void check_adam_settings(const AdamSettings& s, const char* op) {
+  NCF_CHECK(s.step >= 1, op << ": step is 1-based (incremented before the update), got " << s.step);
+  NCF_CHECK(s.beta1 >= 0.0 && s.beta1 < 1.0 && s.beta2 >= 0.0 && s.beta2 < 1.0,
+            op << ": betas must lie in [0, 1), got " << s.beta1 << ", " << s.beta2);
+}
+
+}  // namespace
+
+void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+               const AdamSettings& s) {
+  check_adam_settings(s, "adam_step");
+  check_lists("adam_step", params,
+              {{"gradients", &grads}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}});
+  if (params.empty()) return;
+  if (params[0].is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_adam_step(params, grads, exp_avg, exp_avg_sq, s);
+    return;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(params[0].dtype(), "adam_step", [&] {
+    const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
+    for (size_t i = 0; i < params.size(); ++i)
+      cpu_adam<scalar_t>(params[i], grads[i], exp_avg[i], exp_avg_sq[i], update);
+  });
+}
+
+void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                      const AdamSettings& s) {
+  const char* op = "sparse_adam_step";
+  check_adam_settings(s, op);
+  NCF_CHECK(param.defined() && param.ndim() == 2,
+            op << ": the parameter must be a 2-D table, got " << param.describe());
+  NCF_CHECK(param.dtype() == DType::f32 || param.dtype() == DType::f64,
+            op << ": expects f32 or f64, got " << param.describe());
+  check_matches(param, exp_avg, 0, op, "exp_avg");
+  check_matches(param, exp_avg_sq, 0, op, "exp_avg_sq");
+  NCF_CHECK(grad.indices.defined() && grad.indices.dtype() == DType::i32 && grad.indices.ndim() == 1,
+            op << ": gradient indices must be (nnz,) i32, got " << grad.indices.describe());
+  const int64_t nnz = grad.indices.numel();
+  NCF_CHECK(grad.rows.defined() && grad.rows.ndim() == 2 && grad.rows.dim(0) == nnz &&
+                grad.rows.dim(1) == param.dim(1) && grad.rows.dtype() == param.dtype(),
+            op << ": gradient rows " << grad.rows.describe() << " do not fit indices "
+               << grad.indices.describe() << " and parameter " << param.describe());
+  NCF_CHECK(grad.num_rows == param.dim(0),
+            op << ": gradient of " << grad.num_rows << " rows for parameter " << param.describe());
+  check_same_device(param, grad.indices, op);
+  check_same_device(param, grad.rows, op);
+  if (nnz == 0 || param.dim(1) == 0) return;
+  if (param.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_sparse_adam_step(param, grad, exp_avg, exp_avg_sq, s);
+    return;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(param.dtype(), op, [&] {
+    const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
+    cpu_sparse_adam<scalar_t>(param, grad, exp_avg, exp_avg_sq, update);
+  });
+}
+
+// With momentum 0 the buffers may be left out (an empty list): the step is then p -= lr * g'.
+void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
+              const std::vector<Tensor>& momentum_buffers, double lr, double momentum, double weight_decay,
+              bool first_step) {
+  const bool use_buffers = !(momentum == 0.0 && momentum_buffers.empty());
+  if (use_buffers)
+    check_lists("sgd_step", params, {{"gradients", &grads}, {"momentum buffers", &momentum_buffers}});
+  else
+    check_lists("sgd_step", params, {{"gradients", &grads}});
+  if (params.empty()) return;
+  if (params[0].is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_sgd_step(params, grads, use_buffers ? &momentum_buffers : nullptr, lr, momentum, weight_decay,
+                  first_step);
+    return;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(params[0].dtype(), "sgd_step", [&] {
+    const SgdUpdate<scalar_t> update{static_cast<scalar_t>(lr), static_cast<scalar_t>(momentum),
+                                     static_cast<scalar_t>(weight_decay), first_step};
+    for (size_t i = 0; i < params.size(); ++i)
+      cpu_sgd<scalar_t>(params[i], grads[i], use_buffers ? &momentum_buffers[i] : nullptr, update);
+  });
+}
+
+}  // namespace ncf::ops

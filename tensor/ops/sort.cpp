@@ -1,0 +1,131 @@
+// Sorting along rows on the CPU:
+//   topk_rows     scores (rows, cols) f32, k <= cols -> values (rows, k) f32, indices (rows, k) i32
+//   argsort_rows  x (rows, cols) f32 | f64 | i32     -> (rows, cols) i32, the column order of each row
+// Order rule, shared with the GPU (CUB radix sort): larger first for top-k and descending sorts,
+// equal values in ascending column order (a stable sort), -0.0 equal to +0.0, NaN above +inf.
+// (On the GPU a NaN with its sign bit set sorts below -inf instead; scores should not be NaN.)
+// Rows are independent, so the loops over rows run in parallel when there is enough work.
+#include "tensor/ops/sort.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+namespace ncf::ops {
+
+#ifdef NCF_HAS_CUDA
+// sort.cu: outputs allocated and arguments validated by the functions below.
+void cuda_topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices);
+void cuda_argsort_rows(const Tensor& x, bool descending, Tensor& order);
+#endif
+
+namespace {
+
+constexpr int64_t kParallelElements = 1 << 15;  // row elements from which OpenMP pays
+
+template <class T>
+bool is_nan(T v) {
+  return v != v;  // false for every integer
+}
+
+// Does (value a at column i) come before (value b at column j)? A strict weak order, NaNs included.
+template <class T>
+bool comes_before(T a, int32_t i, T b, int32_t j, bool descending) {
+  if (a < b) return !descending;
+  if (b < a) return descending;
+  const bool a_nan = is_nan(a), b_nan = is_nan(b);
+  if (a_nan != b_nan) return descending ? a_nan : b_nan;  // NaN is the largest value
+  return i < j;                                           // equal: the earlier column first
+}
+
+// The thread's reusable column buffer, filled with 0, 1, ..., cols-1.
+std::vector<int32_t>& column_order(int64_t cols) {
+  thread_local std::vector<int32_t> order;
+  order.resize(static_cast<size_t>(cols));
+  std::iota(order.begin(), order.end(), 0);
+  return order;
+}
+
+void ensure_output(Tensor& t, const Shape& shape, DType dtype, Device device) {
+  if (!t.defined() || t.shape() != shape || t.dtype() != dtype || t.device() != device)
+    t = Tensor::empty(shape, dtype, device);
+}
+
+}  // namespace
+
+void topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices) {
+  NCF_CHECK(scores.ndim() == 2, "topk_rows: scores must be 2-D, got " << scores.describe());
+  check_dtype(scores, DType::f32, "topk_rows", "scores");
+  const int64_t rows = scores.dim(0), cols = scores.dim(1);
+  NCF_CHECK(k >= 0 && k <= cols,
+            "topk_rows: k = " << k << " must be in [0, " << cols << "] for scores " << scores.shape());
+  NCF_CHECK(cols <= INT32_MAX, "topk_rows: column indices are i32, got " << cols << " columns");
+  // The caller may pass tensors of the right shape to be reused; anything else is replaced.
+  ensure_output(values, Shape{rows, k}, DType::f32, scores.device());
+  ensure_output(indices, Shape{rows, k}, DType::i32, scores.device());
+  if (rows == 0 || k == 0) return;
+  if (scores.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_topk_rows(scores, k, values, indices);
+    return;
+#endif
+  }
+  const float* s = scores.data<float>();
+  float* top_values = values.data<float>();
+  int32_t* top_indices = indices.data<int32_t>();
+#pragma omp parallel for schedule(dynamic, 8) if (rows * cols >= kParallelElements && rows > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = s + r * cols;
+    std::vector<int32_t>& order = column_order(cols);
+    // Only the first k places are put in order: O(cols log k) instead of a full sort.
+    std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                      [row](int32_t i, int32_t j) { return comes_before(row[i], i, row[j], j, true); });
+    for (int64_t t = 0; t < k; ++t) {
+      top_indices[r * k + t] = order[t];
+      top_values[r * k + t] = row[order[t]];
+    }
+  }
+}
+
+Tensor argsort_rows(const Tensor& x, bool descending) {
+  NCF_CHECK(x.ndim() == 2, "argsort_rows: x must be 2-D, got " << x.describe());
+  NCF_CHECK(x.dtype() != DType::u8, "argsort_rows: expects f32, f64 or i32, got " << x.describe());
+  const int64_t rows = x.dim(0), cols = x.dim(1);
+  NCF_CHECK(cols <= INT32_MAX, "argsort_rows: column indices are i32, got " << cols << " columns");
+  Tensor order_out = Tensor::empty({rows, cols}, DType::i32, x.device());
+  if (order_out.numel() == 0) return order_out;
+  if (x.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_argsort_rows(x, descending, order_out);
+    return order_out;
+#endif
+  }
+  auto sort_rows = [&](auto* data) {
+    int32_t* result = order_out.data<int32_t>();
+#pragma omp parallel for schedule(dynamic, 8) if (rows * cols >= kParallelElements && rows > 1)
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto* row = data + r * cols;
+      std::vector<int32_t>& order = column_order(cols);
+      // The column tie-break makes every key distinct, so std::sort gives the stable order
+      // without std::stable_sort's temporary buffer.
+      std::sort(order.begin(), order.end(), [row, descending](int32_t i, int32_t j) {
+        return comes_before(row[i], i, row[j], j, descending);
+      });
+      std::copy(order.begin(), order.end(), result + r * cols);
+    }
+  };
+  switch (x.dtype()) {
+    case DType::f32:
+      sort_rows(x.data<float>());
+      break;
+    case DType::f64:
+      sort_rows(x.data<double>());
+      break;
+    default:
+      sort_rows(x.data<int32_t>());
+      break;
+  }
+  return order_out;
+}
+
+}  // namespace ncf::ops

@@ -1,0 +1,175 @@
+// gather_rows, segment_sum_rows, scatter_add_rows_ and to_dense on the CPU against plain loops:
+// values, the order duplicates are summed in (checked to the bit against a loop that adds in
+// original order), empty inputs and the error messages.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tensor/ops/index.h"
+#include "tests/test_util.h"
+
+namespace ncf {
+namespace {
+
+template <class T>
+std::vector<T> random_values(size_t count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::vector<T> values(count);
+  for (T& v : values) v = static_cast<T>(uniform(rng));
+  return values;
+}
+
+// Many duplicates: b indices drawn from [0, range).
+std::vector<int32_t> random_indices(size_t b, int32_t range, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> pick(0, range - 1);
+  std::vector<int32_t> idx(b);
+  for (int32_t& i : idx) i = pick(rng);
+  return idx;
+}
+
+// index -> its rows summed left to right in original order, in the type T itself.
+template <class T>
+std::map<int32_t, std::vector<T>> reference_segments(const std::vector<int32_t>& idx,
+                                                     const std::vector<T>& rows, int64_t d) {
+  std::map<int32_t, std::vector<T>> sums;
+  for (size_t i = 0; i < idx.size(); ++i) {
+    auto found = sums.find(idx[i]);
+    if (found == sums.end()) {
+      sums[idx[i]] = std::vector<T>(rows.begin() + i * d, rows.begin() + (i + 1) * d);
+    } else {
+      for (int64_t c = 0; c < d; ++c) found->second[c] += rows[i * d + c];
+    }
+  }
+  return sums;
+}
+
+template <class T>
+void check_segment_sum(size_t b, int64_t d, int32_t num_rows, uint32_t seed) {
+  const std::vector<int32_t> idx = random_indices(b, num_rows, seed);
+  const std::vector<T> values = random_values<T>(b * d, seed + 1);
+  const ops::RowSparse sparse = ops::segment_sum_rows(Tensor::from_vector(idx, {int64_t(b)}),
+                                                      Tensor::from_vector(values, {int64_t(b), d}), num_rows);
+  const auto want = reference_segments(idx, values, d);
+  CHECK(sparse.num_rows == num_rows);
+  REQUIRE(sparse.indices.numel() == int64_t(want.size()));
+  REQUIRE(sparse.rows.shape() == Shape{int64_t(want.size()), d});
+  const std::vector<int32_t> got_idx = sparse.indices.to_vector<int32_t>();
+  const std::vector<T> got_rows = sparse.rows.to_vector<T>();
+  size_t s = 0;
+  for (const auto& [index, sum] : want) {  // std::map iterates in ascending index order
+    CHECK(got_idx[s] == index);
+    // Same additions in the same order: the same bits.
+    CHECK(std::vector<T>(got_rows.begin() + s * d, got_rows.begin() + (s + 1) * d) == sum);
+    ++s;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("gather_rows: copies table rows by index, any dtype") {
+  const std::vector<float> table = random_values<float>(10 * 3, 1);
+  const std::vector<int32_t> idx{4, 0, 9, 4, 4, 2};
+  const Tensor out = ops::gather_rows(Tensor::from_vector(table, {10, 3}), Tensor::from_vector(idx, {6}));
+  REQUIRE(out.shape() == Shape{6, 3});
+  const std::vector<float> got = out.to_vector<float>();
+  for (size_t i = 0; i < idx.size(); ++i)
+    for (int c = 0; c < 3; ++c) CHECK(got[i * 3 + c] == table[idx[i] * 3 + c]);
+
+  const Tensor doubles = ops::gather_rows(Tensor::from_vector(std::vector<double>{1, 2, 3, 4}, {2, 2}),
+                                          Tensor::from_vector(std::vector<int32_t>{1, 1, 0}, {3}));
+  CHECK(doubles.to_vector<double>() == std::vector<double>{3, 4, 3, 4, 1, 2});
+  const Tensor ints = ops::gather_rows(Tensor::from_vector(std::vector<int32_t>{7, 8, 9}, {3, 1}),
+                                       Tensor::from_vector(std::vector<int32_t>{2, 0}, {2}));
+  CHECK(ints.to_vector<int32_t>() == std::vector<int32_t>{9, 7});
+  CHECK(ops::gather_rows(Tensor::zeros({3, 4}), Tensor::empty({0}, DType::i32)).shape() == Shape{0, 4});
+}
+
+TEST_CASE("gather_rows: a bad index is named with its position") {
+  const Tensor table = Tensor::zeros({5, 2});
+  CHECK_THROWS_WITH_AS(ops::gather_rows(table, Tensor::from_vector(std::vector<int32_t>{1, 5, 0}, {3})),
+                       doctest::Contains("index 5 at position 1"), Error);
+  CHECK_THROWS_WITH_AS(ops::gather_rows(table, Tensor::from_vector(std::vector<int32_t>{-1}, {1})),
+                       doctest::Contains("index -1"), Error);
+  CHECK_THROWS_AS(ops::gather_rows(table, Tensor::zeros({3})), Error);  // f32 indices
+  CHECK_THROWS_AS(ops::gather_rows(Tensor::zeros({5}), Tensor::zeros({1}, DType::i32)), Error);
+}
+
+TEST_CASE("segment_sum_rows: sorted unique indices, duplicates summed in original order") {
+  check_segment_sum<float>(1, 4, 3, 10);
+  check_segment_sum<float>(200, 5, 20, 11);    // about 10 repeats per index
+  check_segment_sum<float>(5000, 33, 50, 12);  // large enough for the parallel loop
+  check_segment_sum<double>(300, 8, 7, 13);
+
+  // A hand-made case.
+  const ops::RowSparse sparse =
+      ops::segment_sum_rows(Tensor::from_vector(std::vector<int32_t>{3, 1, 3, 3}, {4}),
+                            Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}, {4, 2}), 6);
+  CHECK(sparse.indices.to_vector<int32_t>() == std::vector<int32_t>{1, 3});
+  CHECK(sparse.rows.to_vector<float>() == std::vector<float>{3, 4, 13, 16});
+
+  const ops::RowSparse empty =
+      ops::segment_sum_rows(Tensor::empty({0}, DType::i32), Tensor::empty({0, 3}), 4);
+  CHECK(empty.indices.numel() == 0);
+  CHECK(empty.rows.shape() == Shape{0, 3});
+}
+
+TEST_CASE("segment_sum_rows: errors name shapes and bad indices") {
+  const Tensor idx = Tensor::from_vector(std::vector<int32_t>{0, 1, 2}, {3});
+  try {
+    ops::segment_sum_rows(idx, Tensor::zeros({4, 2}), 5);
+    FAIL("expected an error");
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK(message.find("(3,)") != std::string::npos);
+    CHECK(message.find("(4, 2)") != std::string::npos);
+  }
+  CHECK_THROWS_WITH_AS(ops::segment_sum_rows(idx, Tensor::zeros({3, 2}), 2), doctest::Contains("index 2"),
+                       Error);
+  CHECK_THROWS_AS(ops::segment_sum_rows(idx, Tensor::zeros({3, 2}, DType::i32), 5), Error);
+}
+
+TEST_CASE("scatter_add_rows_: table rows gain the sums of their duplicates") {
+  const int64_t n = 30, d = 6, b = 400;
+  const std::vector<double> table0 = random_values<double>(n * d, 20);
+  const std::vector<int32_t> idx = random_indices(b, 12, 21);
+  const std::vector<double> rows = random_values<double>(b * d, 22);
+  Tensor table = Tensor::from_vector(table0, {n, d});
+  ops::scatter_add_rows_(table, Tensor::from_vector(idx, {b}), Tensor::from_vector(rows, {b, d}));
+  // Reference in f64 with plain accumulation; the op sums duplicates first, so allow rounding.
+  std::vector<double> want = table0;
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t c = 0; c < d; ++c) want[idx[i] * d + c] += rows[i * d + c];
+  NCF_CHECK_CLOSE(table.to_vector<double>(), want, 1e-12, 1e-12);
+
+  // f32, exact on small integers.
+  Tensor small = Tensor::from_vector(std::vector<float>{1, 1, 1, 1, 1, 1}, {3, 2});
+  ops::scatter_add_rows_(small, Tensor::from_vector(std::vector<int32_t>{2, 0, 2}, {3}),
+                         Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2}));
+  CHECK(small.to_vector<float>() == std::vector<float>{4, 5, 1, 1, 7, 9});
+
+  CHECK_THROWS_WITH_AS(
+      ops::scatter_add_rows_(small, Tensor::from_vector(std::vector<int32_t>{3}, {1}), Tensor::zeros({1, 2})),
+      doctest::Contains("index 3"), Error);
+  CHECK_THROWS_AS(
+      ops::scatter_add_rows_(small, Tensor::from_vector(std::vector<int32_t>{0}, {1}), Tensor::zeros({1, 3})),
+      Error);
+}
+
+TEST_CASE("to_dense: rows placed at their indices, zeros elsewhere") {
+  ops::RowSparse sparse;
+  sparse.indices = Tensor::from_vector(std::vector<int32_t>{0, 3}, {2});
+  sparse.rows = Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2});
+  sparse.num_rows = 5;
+  const Tensor dense = ops::to_dense(sparse);
+  CHECK(dense.shape() == Shape{5, 2});
+  CHECK(dense.to_vector<float>() == std::vector<float>{1, 2, 0, 0, 0, 0, 3, 4, 0, 0});
+  sparse.num_rows = 3;
+  CHECK_THROWS_WITH_AS(ops::to_dense(sparse), doctest::Contains("index 3"), Error);
+}
+
+}  // namespace ncf

@@ -1,0 +1,51 @@
+// Helpers shared by the test suites: finding data sets, comparing arrays with a stated tolerance.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+namespace ncf::test {
+
+// The project root (tests run with it as working directory, but binaries may be started elsewhere).
+std::string source_dir();
+
+// A data set folder: $NCF_DATA_DIR/NAME, else datasets/NAME, else ../shared/data/NAME; nullopt if absent.
+std::optional<std::string> find_dataset(const std::string& name);
+
+// Prints "SKIPPED: <what> (data set NAME not found ...)" and returns the path when found.
+// Use: auto dir = require_dataset("ml-100k", "ml-100k counts"); if (!dir) return;
+std::optional<std::string> require_dataset(const std::string& name, const std::string& what);
+
+// Index of the first i with |got - want| > atol + rtol*|want|, or -1 when all are close.
+template <class A, class B>
+long first_mismatch(const std::vector<A>& got, const std::vector<B>& want, double atol, double rtol) {
+  if (got.size() != want.size()) return 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double g = static_cast<double>(got[i]), w = static_cast<double>(want[i]);
+    if (!(std::fabs(g - w) <= atol + rtol * std::fabs(w))) return static_cast<long>(i);
+  }
+  return -1;
+}
+
+// CHECK that two arrays agree within atol + rtol*|want|; on failure names the first mismatch.
+#define NCF_CHECK_CLOSE(got_expr, want_expr, atol, rtol)                                                  \
+  do {                                                                                                    \
+    const auto& ncf_got_ = (got_expr);                                                                    \
+    const auto& ncf_want_ = (want_expr);                                                                  \
+    const long ncf_bad_ = ::ncf::test::first_mismatch(ncf_got_, ncf_want_, (atol), (rtol));               \
+    if (ncf_bad_ >= 0 && ncf_got_.size() == ncf_want_.size()) {                                           \
+      FAIL_CHECK("first mismatch at " << ncf_bad_ << ": got " << double(ncf_got_[ncf_bad_]) << ", want " \
+                                      << double(ncf_want_[ncf_bad_]) << " (atol " << (atol) << ", rtol "  \
+                                      << (rtol) << ", " << ncf_got_.size() << " values)");                \
+    } else if (ncf_bad_ >= 0) {                                                                           \
+      FAIL_CHECK("size mismatch: got " << ncf_got_.size() << " values, want " << ncf_want_.size());      \
+    }                                                                                                     \
+  } while (0)
+
+}  // namespace ncf::test
