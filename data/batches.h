@@ -26,7 +26,8 @@ struct BatchRange {
 class BatchRanges {
  public:
   BatchRanges(int64_t rows, int64_t batch_size, int64_t align = 1, bool drop_last = false) : rows_(rows) {
-    if (batch_size <= 0 || align <= 0) throw std::invalid_argument("BatchRanges: batch size and align must be > 0");
+    if (batch_size <= 0 || align <= 0)
+      throw std::invalid_argument("BatchRanges: batch size and align must be > 0");
     batch_ = std::max(align, batch_size / align * align);
     count_ = drop_last ? rows / batch_ : (rows + batch_ - 1) / batch_;
   }

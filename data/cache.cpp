@@ -177,7 +177,8 @@ bool read_interactions(Reader& r, Interactions& x) {
   if (!r.ok()) return false;
   x.users = IdMap::from_raw_ids(std::move(users));
   x.items = IdMap::from_raw_ids(std::move(items));
-  return x.item.size() == x.user.size() && x.rating.size() == x.user.size() && x.timestamp.size() == x.user.size();
+  return x.item.size() == x.user.size() && x.rating.size() == x.user.size() &&
+         x.timestamp.size() == x.user.size();
 }
 
 // Writes through `write` into a temporary file beside `path`, then renames it over `path`.
@@ -245,11 +246,14 @@ bool read_implicit(Reader& r, ImplicitDataset& d) {
   return true;
 }
 
-bool read_explicit(Reader& r, ExplicitDataset& d) { return read_interactions(r, d.train) && read_interactions(r, d.test); }
+bool read_explicit(Reader& r, ExplicitDataset& d) {
+  return read_interactions(r, d.train) && read_interactions(r, d.test);
+}
 
 }  // namespace
 
-void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& d, int fail_after_arrays) {
+void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& d,
+                int fail_after_arrays) {
   write_atomically(path, kKindImplicit, key, fail_after_arrays, [&](Writer& w) {
     w.array(std::vector<int32_t>{d.num_users, d.num_items, d.eval_negatives_per_user});
     w.array(d.train_offsets);
@@ -265,7 +269,8 @@ void save_cache(const std::string& path, const std::string& key, const ImplicitD
   });
 }
 
-void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& d, int fail_after_arrays) {
+void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& d,
+                int fail_after_arrays) {
   write_atomically(path, kKindExplicit, key, fail_after_arrays, [&](Writer& w) {
     write_interactions(w, d.train);
     write_interactions(w, d.test);

@@ -28,8 +28,10 @@ struct CacheOptions {
   int fail_after_arrays = -1;
 };
 
-void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& data, int fail_after_arrays = -1);
-void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& data, int fail_after_arrays = -1);
+void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& data,
+                int fail_after_arrays = -1);
+void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& data,
+                int fail_after_arrays = -1);
 // nullopt when the file is absent, stale (different key or version) or damaged.
 std::optional<ImplicitDataset> load_implicit_cache(const std::string& path, const std::string& key);
 std::optional<ExplicitDataset> load_explicit_cache(const std::string& path, const std::string& key);

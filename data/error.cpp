@@ -3,7 +3,8 @@
 
 namespace ncf::data {
 
-static std::string format_message(const std::string& file, int64_t line, int column, const std::string& what) {
+static std::string format_message(const std::string& file, int64_t line, int column,
+                                  const std::string& what) {
   std::string message = file;
   if (line > 0) message += ":" + std::to_string(line);
   message += ": ";
@@ -15,6 +16,9 @@ DataError::DataError(const std::string& file, const std::string& what)
     : std::runtime_error(format_message(file, 0, 0, what)), file_(file) {}
 
 DataError::DataError(const std::string& file, int64_t line, int column, const std::string& what)
-    : std::runtime_error(format_message(file, line, column, what)), file_(file), line_(line), column_(column) {}
+    : std::runtime_error(format_message(file, line, column, what)),
+      file_(file),
+      line_(line),
+      column_(column) {}
 
 }  // namespace ncf::data

@@ -14,7 +14,8 @@ bool ImplicitDataset::user_trained_on(int32_t u, int32_t item) const {
 }
 
 int32_t ImplicitDataset::num_test_users() const {
-  return static_cast<int32_t>(std::count_if(test_item.begin(), test_item.end(), [](int32_t i) { return i >= 0; }));
+  return static_cast<int32_t>(
+      std::count_if(test_item.begin(), test_item.end(), [](int32_t i) { return i >= 0; }));
 }
 
 void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
@@ -31,16 +32,35 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
     for (int64_t r = 0; r < pairs; ++r) items[cursor[pair_user[r]]++] = pair_item[r];
   }
   std::vector<int64_t> kept(users + 1, 0);  // kept[u+1] = unique, non-held-out items of user u
-#pragma omp parallel for schedule(dynamic, 256)
-  for (int32_t u = 0; u < users; ++u) {
-    int32_t* begin = items.data() + offsets[u];
-    int32_t* end = items.data() + offsets[u + 1];
-    if (!std::is_sorted(begin, end)) std::sort(begin, end);  // files grouped by user are often sorted
-    end = std::unique(begin, end);
-    const int32_t test = data.test_item.empty() ? -1 : data.test_item[u];
-    const int32_t validation = data.validation_item.empty() ? -1 : data.validation_item[u];
-    end = std::remove_if(begin, end, [&](int32_t i) { return i == test || i == validation; });
-    kept[u + 1] = end - begin;
+  const int64_t catalogue_words = (static_cast<int64_t>(data.num_items) + 63) / 64;
+#pragma omp parallel
+  {
+    std::vector<uint64_t> bits(catalogue_words, 0);
+#pragma omp for schedule(dynamic, 256)
+    for (int32_t u = 0; u < users; ++u) {
+      int32_t* begin = items.data() + offsets[u];
+      int32_t* end = items.data() + offsets[u + 1];
+      const int32_t test = data.test_item.empty() ? -1 : data.test_item[u];
+      const int32_t validation = data.validation_item.empty() ? -1 : data.validation_item[u];
+      if ((end - begin) * 8 >= catalogue_words) {
+        // A busy user: sorting and deduplicating is a bitmap sweep, linear in the catalogue's words.
+        for (const int32_t* i = begin; i < end; ++i) bits[*i >> 6] |= uint64_t{1} << (*i & 63);
+        for (const int32_t held : {test, validation})
+          if (held >= 0) bits[held >> 6] &= ~(uint64_t{1} << (held & 63));
+        int32_t* write = begin;
+        for (int64_t w = 0; w < catalogue_words; ++w) {
+          for (uint64_t word = bits[w]; word != 0; word &= word - 1)
+            *write++ = static_cast<int32_t>(w * 64 + __builtin_ctzll(word));
+          bits[w] = 0;
+        }
+        end = write;
+      } else {
+        if (!std::is_sorted(begin, end)) std::sort(begin, end);
+        end = std::unique(begin, end);
+        end = std::remove_if(begin, end, [&](int32_t i) { return i == test || i == validation; });
+      }
+      kept[u + 1] = end - begin;
+    }
   }
   for (int32_t u = 0; u < users; ++u) kept[u + 1] += kept[u];
   data.train_offsets = kept;
@@ -78,8 +98,10 @@ void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {
         taken.set(item);  // accepted: mark as chosen
         return false;
       };
-      const int64_t available = static_cast<int64_t>(data.num_items) - data.user_count(u) - 1 - (validation >= 0);
-      const int32_t found = eval_negatives_from(reject, available, data.num_items, n, seed, static_cast<uint32_t>(u), out);
+      const int64_t available =
+          static_cast<int64_t>(data.num_items) - data.user_count(u) - 1 - (validation >= 0);
+      const int32_t found =
+          eval_negatives_from(reject, available, data.num_items, n, seed, static_cast<uint32_t>(u), out);
       taken.clear(data.user_items(u), data.user_count(u));
       taken.clear(out, found);
       taken.clear(&test, 1);

@@ -7,7 +7,8 @@
 namespace ncf::data {
 
 Interactions select_rows(const Interactions& in, const std::vector<uint8_t>& keep) {
-  if (static_cast<int64_t>(keep.size()) != in.size()) throw std::invalid_argument("select_rows: mask size mismatch");
+  if (static_cast<int64_t>(keep.size()) != in.size())
+    throw std::invalid_argument("select_rows: mask size mismatch");
   Interactions out;
   out.source = in.source;
   out.titles = in.titles;

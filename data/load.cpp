@@ -35,6 +35,7 @@ std::vector<std::string> source_files(const DataConfig& c) {
   } else {
     files = {c.path};
   }
+  if (!c.test_path.empty()) files.push_back(c.test_path);
   if (!c.titles.empty()) files.push_back(c.titles);
   return files;
 }
@@ -61,6 +62,7 @@ nlohmann::json result_options(const DataConfig& c, const char* kind) {
   nlohmann::json j = to_json(c);
   j.erase("path");
   j.erase("titles");
+  j.erase("test_path");
   if (std::string(kind) == "explicit") {  // eval negatives play no part in an explicit split
     j.erase("eval_negatives");
     j.erase("eval_seed");
@@ -96,7 +98,8 @@ ImplicitDataset build_implicit(const DataConfig& c) {
     return data;
   }
   if (c.split != "leave_one_out")
-    throw DataError(c.path, "split '" + c.split + "' is not an implicit split: use leave_one_out (or format ncf)");
+    throw DataError(c.path,
+                    "split '" + c.split + "' is not an implicit split: use leave_one_out (or format ncf)");
   ImplicitDataset data = leave_one_out(binarize(load_interactions(c), c.binarize_threshold), c.validation);
   draw_eval_negatives(data, c.eval_negatives, c.eval_seed);
   return data;
@@ -104,6 +107,10 @@ ImplicitDataset build_implicit(const DataConfig& c) {
 
 ExplicitDataset build_explicit(const DataConfig& c) {
   const Interactions x = load_interactions(c);
+  if (c.split == "given") {
+    if (c.test_path.empty()) throw DataError(c.path, "split 'given' for ratings needs a test_path (e.g. u1.test)");
+    return given_split(x, read_ratings(c.format, c.test_path, c.csv));
+  }
   if (c.split == "ratio") return ratio_split(x, c.test_fraction, c.seed);
   if (c.split == "temporal_ratio") return temporal_ratio_split(x, c.test_fraction);
   throw DataError(c.path, "split '" + c.split + "' is not an explicit split: use ratio or temporal_ratio");
@@ -117,6 +124,7 @@ DataConfig data_config_from_json(const nlohmann::json& config) {
   read_key(d, "format", c.format);
   read_key(d, "path", c.path);
   read_key(d, "titles", c.titles);
+  read_key(d, "test_path", c.test_path);
   if (d.contains("csv") && d["csv"].is_object()) {
     const nlohmann::json& csv = d["csv"];
     read_key(csv, "separator", c.csv.separator);
@@ -148,6 +156,7 @@ nlohmann::json to_json(const DataConfig& c) {
   nlohmann::json j = {{"format", c.format},
                       {"path", c.path},
                       {"titles", c.titles},
+                      {"test_path", c.test_path},
                       {"csv",
                        {{"separator", c.csv.separator},
                         {"header", c.csv.header},
@@ -192,7 +201,8 @@ std::string cache_key(const DataConfig& config, const char* kind) {
     const FileStamp stamp = file_stamp(file);  // throws DataError for a missing source
     sources.push_back({{"path", absolute(file)}, {"size", stamp.size}, {"mtime_ns", stamp.mtime_ns}});
   }
-  return nlohmann::json{{"kind", kind}, {"sources", sources}, {"options", result_options(config, kind)}}.dump();
+  return nlohmann::json{{"kind", kind}, {"sources", sources}, {"options", result_options(config, kind)}}
+      .dump();
 }
 
 std::string cache_path(const DataConfig& config, const CacheOptions& cache) {

@@ -8,10 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "data/cache.h"
 #include "data/implicit_dataset.h"
@@ -21,9 +20,10 @@
 namespace ncf::data {
 
 struct DataConfig {
-  std::string format = "movielens-udata";  // movielens-udata | movielens-dat | movielens-csv | ncf | csv
+  std::string format = "movielens-udata";   // movielens-udata | movielens-dat | movielens-csv | ncf | csv
   std::string path;                         // file, or for format ncf the prefix (datasets/ncf-ml-1m/ml-1m)
   std::string titles;                       // optional u.item or movies.csv
+  std::string test_path;                    // split "given" for explicit ratings: the test file (u1.test)
   DelimitedFormat csv;                      // format csv only
   std::optional<float> binarize_threshold;  // nullopt: every rating is a positive
   int64_t min_user_interactions = 0;

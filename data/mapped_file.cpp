@@ -1,12 +1,13 @@
 // MappedFile: open + fstat + mmap, with errors turned into DataError.
 #include "data/mapped_file.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "data/error.h"
 
@@ -40,9 +41,10 @@ MappedFile::~MappedFile() {
 
 FileStamp file_stamp(const std::string& path) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) throw DataError(path, std::string("cannot stat: ") + std::strerror(errno));
-  return {static_cast<int64_t>(info.st_size),
-          static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + static_cast<int64_t>(info.st_mtim.tv_nsec)};
+  if (::stat(path.c_str(), &info) != 0)
+    throw DataError(path, std::string("cannot stat: ") + std::strerror(errno));
+  return {static_cast<int64_t>(info.st_size), static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 +
+                                                  static_cast<int64_t>(info.st_mtim.tv_nsec)};
 }
 
 }  // namespace ncf::data

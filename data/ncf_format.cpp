@@ -19,21 +19,24 @@ bool file_exists(const std::string& path) {
   return ::stat(path.c_str(), &info) == 0;
 }
 
-int32_t parse_dense_id(std::string_view field, const std::string& path, int64_t line, int column, const char* role) {
+int32_t parse_dense_id(std::string_view field, const std::string& path, int64_t line, int column,
+                       const char* role) {
   int64_t value = 0;
   const text::NumberStatus status = text::parse_int64(field, value);
   if (status == text::NumberStatus::kNotNumber)
-    throw DataError(path, line, column, std::string("non-number: expected an integer ") + role + ", found " +
-                                            text::excerpt(field));
+    throw DataError(
+        path, line, column,
+        std::string("non-number: expected an integer ") + role + ", found " + text::excerpt(field));
   if (status == text::NumberStatus::kOverflow || value < 0 || value >= std::numeric_limits<int32_t>::max())
-    throw DataError(path, line, column, std::string("id overflow: ") + role + " " + text::excerpt(field) +
-                                            " is not a dense id in [0, 2^31-1)");
+    throw DataError(path, line, column,
+                    std::string("id overflow: ") + role + " " + text::excerpt(field) +
+                        " is not a dense id in [0, 2^31-1)");
   return static_cast<int32_t>(value);
 }
 
 struct NegativeLines {
-  std::vector<int32_t> user, item;      // the (user,item) of each line
-  std::vector<int64_t> line, offsets;   // file line of each entry; CSR offsets into negatives
+  std::vector<int32_t> user, item;     // the (user,item) of each line
+  std::vector<int64_t> line, offsets;  // file line of each entry; CSR offsets into negatives
   std::vector<int32_t> negatives;
 };
 
@@ -59,7 +62,8 @@ NegativeLines read_negative_lines(const std::string& path) {
     if (pair.size() < 5 || pair.front() != '(' || pair.back() != ')' || comma == std::string_view::npos)
       throw DataError(path, line, 1, "expected '(user,item)', found " + text::excerpt(pair));
     out.user.push_back(parse_dense_id(pair.substr(1, comma - 1), path, line, 1, "user id"));
-    out.item.push_back(parse_dense_id(pair.substr(comma + 1, pair.size() - comma - 2), path, line, 1, "item id"));
+    out.item.push_back(
+        parse_dense_id(pair.substr(comma + 1, pair.size() - comma - 2), path, line, 1, "item id"));
     out.line.push_back(line);
     int column = 1;
     for (const char* q = field_end; q < stop;) {
@@ -67,7 +71,8 @@ NegativeLines read_negative_lines(const std::string& path) {
       ++column;
       const char* negative_end = text::find_separator(q, stop, "\t");
       const std::string_view field(q, static_cast<size_t>(negative_end - q));
-      if (!text::trim(field).empty()) out.negatives.push_back(parse_dense_id(field, path, line, column, "item id"));
+      if (!text::trim(field).empty())
+        out.negatives.push_back(parse_dense_id(field, path, line, column, "item id"));
       q = negative_end;
     }
     out.offsets.push_back(static_cast<int64_t>(out.negatives.size()));
@@ -136,14 +141,17 @@ ImplicitDataset read_ncf(const std::string& prefix) {
       const int32_t u = negatives.user[k];
       const int64_t line = negatives.line[k];
       if (!trained(u))
-        throw DataError(negative_path, line, 1, "user " + std::to_string(u) + " does not occur in " + train_path);
+        throw DataError(negative_path, line, 1,
+                        "user " + std::to_string(u) + " does not occur in " + train_path);
       if (data.test_item[u] != negatives.item[k])
         throw DataError(negative_path, line, 1,
                         "pair (" + std::to_string(u) + "," + std::to_string(negatives.item[k]) +
                             ") is not the test pair of " + test_path);
-      if (seen[u]) throw DataError(negative_path, line, 1, "user " + std::to_string(u) + " has a second line");
+      if (seen[u])
+        throw DataError(negative_path, line, 1, "user " + std::to_string(u) + " has a second line");
       seen[u] = 1;
-      std::copy(negatives.negatives.begin() + negatives.offsets[k], negatives.negatives.begin() + negatives.offsets[k + 1],
+      std::copy(negatives.negatives.begin() + negatives.offsets[k],
+                negatives.negatives.begin() + negatives.offsets[k + 1],
                 data.eval_negatives.begin() + static_cast<int64_t>(u) * per_user);
     }
   }

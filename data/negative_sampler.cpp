@@ -29,11 +29,10 @@
 namespace ncf::data {
 namespace {
 
-
 // Calls emit(p, j, negative) for every negative j of positives [p_begin, p_end), in order.
 template <class Emit>
-void sample_negatives(const ImplicitDataset& d, int k, uint64_t seed, uint32_t epoch, int64_t p_begin, int64_t p_end,
-                      ItemBitmap& trained, const Emit& emit) {
+void sample_negatives(const ImplicitDataset& d, int k, uint64_t seed, uint32_t epoch, int64_t p_begin,
+                      int64_t p_end, ItemBitmap& trained, const Emit& emit) {
   const uint32_t stream = random_stream(RandomPurpose::kTrainNegatives, epoch);
   int32_t current = -1;
   uint64_t block = ~uint64_t{0};
@@ -62,7 +61,8 @@ int64_t share_begin(int64_t positives, int threads, int t) { return positives * 
 
 }  // namespace
 
-TrainingSampler::TrainingSampler(const ImplicitDataset& data, int negatives, uint64_t seed, ShuffleMode shuffle)
+TrainingSampler::TrainingSampler(const ImplicitDataset& data, int negatives, uint64_t seed,
+                                 ShuffleMode shuffle)
     : data_(&data), negatives_(negatives), seed_(seed), shuffle_(shuffle) {
   if (negatives < 0) throw std::invalid_argument("TrainingSampler: negative count must be >= 0");
   for (int32_t u = 0; u < data.num_users; ++u) {
@@ -117,8 +117,8 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
   const int64_t units = by_rows ? rows : positives;
   const int per_unit = by_rows ? 1 : group;
   const int stride = 2 + per_unit;
-  const IndexPermutation sigma =
-      IndexPermutation::make(static_cast<uint64_t>(units), seed, random_stream(RandomPurpose::kShuffle, epoch));
+  const IndexPermutation sigma = IndexPermutation::make(static_cast<uint64_t>(units), seed,
+                                                        random_stream(RandomPurpose::kShuffle, epoch));
   int bucket_bits = 12;  // at most ~256 buckets, each at least 4096 units
   while ((units >> bucket_bits) >= 256) ++bucket_bits;
   const int kBucketBits = bucket_bits;
@@ -137,7 +137,8 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
 #pragma omp single
     cursors_.assign(static_cast<size_t>(threads) * buckets, 0);
     int64_t* cursor = cursors_.data() + static_cast<int64_t>(t) * buckets;
-    const int64_t p_begin = share_begin(positives, threads, t), p_end = share_begin(positives, threads, t + 1);
+    const int64_t p_begin = share_begin(positives, threads, t),
+                  p_end = share_begin(positives, threads, t + 1);
     const int64_t u_begin = by_rows ? p_begin * group : p_begin, u_end = by_rows ? p_end * group : p_end;
     // sigma is computed once per unit: the destinations wait in out.item (overwritten by the place pass)
     // when they fit in 32 bits, else they are recomputed in the scatter pass.
@@ -194,7 +195,8 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
         for (int64_t p = p_begin; p < p_end; ++p) open_group(p);
     }
 #pragma omp barrier
-    // Place: bucket b's entries fill positions [b << kBucketBits, ...) in some order; each lands at its offset.
+    // Place: bucket b's entries fill positions [b << kBucketBits, ...) in some order; each lands at its
+    // offset.
 #pragma omp for schedule(dynamic, 4)
     for (int64_t b = 0; b < buckets; ++b) {
       const int64_t first = b << kBucketBits, last = std::min(units, (b + 1) << kBucketBits);

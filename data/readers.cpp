@@ -16,9 +16,9 @@
 #include <stdexcept>
 #include <vector>
 
+#include "data/delimited_parser.h"
 #include "data/error.h"
 #include "data/mapped_file.h"
-#include "data/delimited_parser.h"
 #include "data/text_fields.h"
 
 namespace ncf::data {
@@ -44,7 +44,7 @@ struct Chunk {
   int64_t first_line = 0;  // 1-based number of the chunk's first line
   int64_t first_row = 0;   // index of its first row in the output columns
   int64_t lines = 0;
-  int64_t rows = 0;        // rows actually written (blank lines are skipped)
+  int64_t rows = 0;  // rows actually written (blank lines are skipped)
   ChunkError error;
 };
 
@@ -65,8 +65,9 @@ int resolve_column(const std::string& spec, const char* role, bool required, con
       throw DataError(path, std::string(role) + " column position " + spec + " is beyond the supported 63");
     return position;
   }
-  if (!header) throw DataError(path, std::string("the ") + role + " column is named '" + spec +
-                                         "' but the file has no header: give a 0-based position");
+  if (!header)
+    throw DataError(path, std::string("the ") + role + " column is named '" + spec +
+                              "' but the file has no header: give a 0-based position");
   for (int i = 0; i < header_fields; ++i) {
     if (text::trim(header[i]) == spec) return i;
   }
@@ -80,8 +81,9 @@ int64_t count_lines(const char* begin, const char* end) {
 }
 
 // Parses one chunk; returns false (with chunk.error set) at the first bad line.
-bool parse_chunk(Chunk& chunk, std::string_view separator, const Columns& columns, std::string_view header_line,
-                 bool dense_ids, int64_t* raw_user, int64_t* raw_item, float* rating, int64_t* timestamp) {
+bool parse_chunk(Chunk& chunk, std::string_view separator, const Columns& columns,
+                 std::string_view header_line, bool dense_ids, int64_t* raw_user, int64_t* raw_item,
+                 float* rating, int64_t* timestamp) {
   std::string_view fields[kMaxFields];
   const int needed = columns.needed();
   int64_t row = chunk.first_row;
@@ -118,40 +120,52 @@ bool parse_chunk(Chunk& chunk, std::string_view separator, const Columns& column
                                     columns.item >= count ? columns.item : kMaxFields,
                                     columns.rating >= count ? columns.rating : kMaxFields,
                                     columns.timestamp >= count ? columns.timestamp : kMaxFields});
-      return fail(missing + 1, "missing column: the line has " + std::to_string(count) + " field(s)", p, stop);
+      return fail(missing + 1, "missing column: the line has " + std::to_string(count) + " field(s)", p,
+                  stop);
     }
     struct IdField {
       int column;
       int64_t* out;
       const char* role;
     };
-    for (const IdField& id : {IdField{columns.user, raw_user, "user id"}, IdField{columns.item, raw_item, "item id"}}) {
+    for (const IdField& id :
+         {IdField{columns.user, raw_user, "user id"}, IdField{columns.item, raw_item, "item id"}}) {
       const text::NumberStatus status = text::parse_int64(fields[id.column], id.out[row]);
       if (status == text::NumberStatus::kOverflow)
-        return fail(id.column + 1, std::string("id overflow: ") + id.role + " " + text::excerpt(fields[id.column]) +
-                                       " does not fit in int64", p, stop);
+        return fail(id.column + 1,
+                    std::string("id overflow: ") + id.role + " " + text::excerpt(fields[id.column]) +
+                        " does not fit in int64",
+                    p, stop);
       if (status != text::NumberStatus::kOk)
-        return fail(id.column + 1, std::string("non-number: expected an integer ") + id.role + ", found " +
-                                       text::excerpt(fields[id.column]), p, stop);
+        return fail(id.column + 1,
+                    std::string("non-number: expected an integer ") + id.role + ", found " +
+                        text::excerpt(fields[id.column]),
+                    p, stop);
       if (dense_ids && (id.out[row] < 0 || id.out[row] >= std::numeric_limits<int32_t>::max()))
-        return fail(id.column + 1, std::string("id overflow: ") + id.role + " " + text::excerpt(fields[id.column]) +
-                                       " is not a dense id in [0, 2^31-1)", p, stop);
+        return fail(id.column + 1,
+                    std::string("id overflow: ") + id.role + " " + text::excerpt(fields[id.column]) +
+                        " is not a dense id in [0, 2^31-1)",
+                    p, stop);
     }
     if (columns.rating >= 0) {
       if (text::parse_float(fields[columns.rating], rating[row]) != text::NumberStatus::kOk)
-        return fail(columns.rating + 1, "non-number: expected a rating, found " + text::excerpt(fields[columns.rating]),
-                    p, stop);
+        return fail(columns.rating + 1,
+                    "non-number: expected a rating, found " + text::excerpt(fields[columns.rating]), p, stop);
     } else {
       rating[row] = 1.0f;
     }
     if (columns.timestamp >= 0) {
       const text::NumberStatus status = text::parse_int64(fields[columns.timestamp], timestamp[row]);
       if (status == text::NumberStatus::kOverflow)
-        return fail(columns.timestamp + 1, "timestamp overflow: " + text::excerpt(fields[columns.timestamp]) +
-                                               " does not fit in int64", p, stop);
+        return fail(
+            columns.timestamp + 1,
+            "timestamp overflow: " + text::excerpt(fields[columns.timestamp]) + " does not fit in int64", p,
+            stop);
       if (status != text::NumberStatus::kOk)
-        return fail(columns.timestamp + 1, "non-number: expected an integer timestamp, found " +
-                                               text::excerpt(fields[columns.timestamp]), p, stop);
+        return fail(
+            columns.timestamp + 1,
+            "non-number: expected an integer timestamp, found " + text::excerpt(fields[columns.timestamp]), p,
+            stop);
     } else {
       timestamp[row] = 0;
     }
@@ -262,8 +276,8 @@ RawTable parse_delimited(const std::string& path, const DelimitedFormat& format,
   out.timestamp.resize(total_lines);
 #pragma omp parallel for schedule(static, 1) num_threads(threads)
   for (int c = 0; c < threads; ++c) {
-    parse_chunk(chunks[c], format.separator, columns, header_line, dense_ids, raw_user.data(), raw_item.data(),
-                out.rating.data(), out.timestamp.data());
+    parse_chunk(chunks[c], format.separator, columns, header_line, dense_ids, raw_user.data(),
+                raw_item.data(), out.rating.data(), out.timestamp.data());
   }
   for (const Chunk& chunk : chunks) {
     if (chunk.error.set) throw DataError(path, chunk.error.line, chunk.error.column, chunk.error.what);
@@ -280,7 +294,8 @@ RawTable parse_delimited(const std::string& path, const DelimitedFormat& format,
     }
     rows += chunk.rows;
   }
-  if (rows == 0) throw DataError(path, format.header ? "empty file: no data rows after the header" : "empty file");
+  if (rows == 0)
+    throw DataError(path, format.header ? "empty file: no data rows after the header" : "empty file");
   raw_user.resize(rows);
   raw_item.resize(rows);
   out.rating.resize(rows);
@@ -321,7 +336,8 @@ Interactions read_movielens_dat(const std::string& path) {
 
 Interactions read_movielens_csv(const std::string& path) { return read_delimited(path, DelimitedFormat{}); }
 
-Interactions read_ratings(const std::string& format_name, const std::string& path, const DelimitedFormat& csv) {
+Interactions read_ratings(const std::string& format_name, const std::string& path,
+                          const DelimitedFormat& csv) {
   if (format_name == "movielens-udata") return read_movielens_udata(path);
   if (format_name == "movielens-dat") return read_movielens_dat(path);
   if (format_name == "movielens-csv") return read_movielens_csv(path);

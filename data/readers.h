@@ -36,7 +36,8 @@ Interactions read_movielens_dat(const std::string& path);
 Interactions read_movielens_csv(const std::string& path);
 
 // Reads by config format name: "movielens-udata", "movielens-dat", "movielens-csv" or "csv" (uses `csv`).
-Interactions read_ratings(const std::string& format_name, const std::string& path, const DelimitedFormat& csv = {});
+Interactions read_ratings(const std::string& format_name, const std::string& path,
+                          const DelimitedFormat& csv = {});
 
 // MovieLens 100K u.item: "id|title|date|...", latin-1 text, converted to UTF-8.
 Titles read_titles_uitem(const std::string& path);

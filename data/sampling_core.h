@@ -8,9 +8,9 @@
 // consecutive samples share one Philox call; attempt a >= 1 takes word (a-1)%4 of
 // philox_draw(seed, stream, s | ((a-1)/4 + 1) << 40). Sample indices stay below 2^40, so retry counters
 // never collide with first draws. A candidate, uniform in [0, num_items), is accepted unless the user
-// trained on it. After 1 + 4 * kNegativeRetryBlocks rejections (only users who trained on most of the catalogue
-// get there) the last candidate walks forward cyclically to the next item the user has not trained on:
-// a deterministic end to the loop on both devices. How membership is tested does not change the result:
+// trained on it. After 1 + 4 * kNegativeRetryBlocks rejections (only users who trained on most of the
+// catalogue get there) the last candidate walks forward cyclically to the next item the user has not trained
+// on: a deterministic end to the loop on both devices. How membership is tested does not change the result:
 // the GPU binary-searches the user's sorted items, the CPU uses a per-user bitmap (faster).
 //
 // Evaluation negatives. For user u, attempt a uses word a%4 of philox_draw(seed, stream(kEvalNegatives),
@@ -32,7 +32,7 @@
 namespace ncf::data {
 
 constexpr int kNegativeRetryBlocks = 16;  // retry draws (4 attempts each) before the cyclic walk
-constexpr int kNegativeRetryShift = 40;  // sample index bits; the retry block goes above them
+constexpr int kNegativeRetryShift = 40;   // sample index bits; the retry block goes above them
 
 // True when `item` is in the sorted array items[0, count).
 NCF_HD bool sorted_contains(const int32_t* items, int64_t count, int32_t item) {
@@ -50,12 +50,13 @@ NCF_HD bool sorted_contains(const int32_t* items, int64_t count, int32_t item) {
 
 // One training negative, given the candidate word of attempt 0 and a membership test `trained(item)`.
 template <class Trained>
-NCF_HD int32_t training_negative_from(uint32_t first_word, const Trained& trained, int32_t num_items, uint64_t seed,
-                                      uint32_t stream, uint64_t sample) {
+NCF_HD int32_t training_negative_from(uint32_t first_word, const Trained& trained, int32_t num_items,
+                                      uint64_t seed, uint32_t stream, uint64_t sample) {
   int32_t candidate = static_cast<int32_t>(philox_below(first_word, static_cast<uint32_t>(num_items)));
   if (!trained(candidate)) return candidate;
   for (int block = 1; block <= kNegativeRetryBlocks; ++block) {
-    const Philox4 draw = philox_draw(seed, stream, sample | (static_cast<uint64_t>(block) << kNegativeRetryShift));
+    const Philox4 draw =
+        philox_draw(seed, stream, sample | (static_cast<uint64_t>(block) << kNegativeRetryShift));
     for (int w = 0; w < 4; ++w) {
       candidate = static_cast<int32_t>(philox_below(draw.v[w], static_cast<uint32_t>(num_items)));
       if (!trained(candidate)) return candidate;
@@ -92,7 +93,8 @@ NCF_HD int32_t eval_negatives_from(const Reject& reject, int64_t available, int3
     for (uint64_t block = 0; found < n; ++block) {
       const Philox4 draw = philox_draw(seed, stream, (static_cast<uint64_t>(user) << 32) | block);
       for (int w = 0; w < 4 && found < n; ++w) {
-        const auto candidate = static_cast<int32_t>(philox_below(draw.v[w], static_cast<uint32_t>(num_items)));
+        const auto candidate =
+            static_cast<int32_t>(philox_below(draw.v[w], static_cast<uint32_t>(num_items)));
         if (!reject(candidate, out, found)) out[found++] = candidate;
       }
     }
@@ -103,9 +105,9 @@ NCF_HD int32_t eval_negatives_from(const Reject& reject, int64_t available, int3
 
 // The same for a user given by its sorted training items and its held-out (test/validation) items,
 // which are not in training by construction.
-NCF_HD int32_t eval_negatives_for_user(const int32_t* train_items, int64_t train_count, const int32_t* held_out,
-                                       int held_out_count, int32_t num_items, int32_t n, uint64_t seed,
-                                       uint32_t user, int32_t* out) {
+NCF_HD int32_t eval_negatives_for_user(const int32_t* train_items, int64_t train_count,
+                                       const int32_t* held_out, int held_out_count, int32_t num_items,
+                                       int32_t n, uint64_t seed, uint32_t user, int32_t* out) {
   const auto reject = [&](int32_t item, const int32_t* chosen, int32_t found) {
     for (int h = 0; h < held_out_count; ++h)
       if (held_out[h] == item) return true;

@@ -102,7 +102,8 @@ ExplicitDataset ratio_split(const Interactions& x, double test_fraction, uint64_
   std::vector<int64_t> order(rows);
   std::iota(order.begin(), order.end(), 0);
   auto by_key = [&](int64_t a, int64_t b) { return key[a] != key[b] ? key[a] < key[b] : a < b; };
-  if (test_rows > 0 && test_rows < rows) std::nth_element(order.begin(), order.begin() + test_rows, order.end(), by_key);
+  if (test_rows > 0 && test_rows < rows)
+    std::nth_element(order.begin(), order.begin() + test_rows, order.end(), by_key);
   std::vector<uint8_t> is_test(rows, 0);
   for (int64_t k = 0; k < test_rows; ++k) is_test[order[k]] = 1;
   return split_by_mask(x, is_test);
@@ -130,6 +131,30 @@ ExplicitDataset temporal_ratio_split(const Interactions& x, double test_fraction
     for (int64_t k = n - n_test; k < n; ++k) is_test[begin[k]] = 1;
   }
   return split_by_mask(x, is_test);
+}
+
+}  // namespace ncf::data
+
+namespace ncf::data {
+
+ExplicitDataset given_split(const Interactions& train, const Interactions& test) {
+  ExplicitDataset out;
+  out.train = train;
+  out.test.source = test.source;
+  const int64_t n = test.size();
+  out.test.user.resize(n);
+  out.test.item.resize(n);
+  out.test.rating = test.rating;
+  out.test.timestamp = test.timestamp;
+  for (int64_t r = 0; r < n; ++r) {
+    // insert() returns the existing dense id, or appends the raw id (a user or item new in the test file).
+    out.test.user[r] = out.train.users.insert(test.users.raw(test.user[r]));
+    out.test.item[r] = out.train.items.insert(test.items.raw(test.item[r]));
+  }
+  out.test.users = out.train.users;
+  out.test.items = out.train.items;
+  out.test.titles = train.titles;
+  return out;
 }
 
 }  // namespace ncf::data

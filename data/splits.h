@@ -30,5 +30,9 @@ struct ExplicitDataset {
 
 ExplicitDataset ratio_split(const Interactions& interactions, double test_fraction, uint64_t seed);
 ExplicitDataset temporal_ratio_split(const Interactions& interactions, double test_fraction);
+// A split that comes as two files (MovieLens' u1.base / u1.test): the test rows are mapped into the
+// training rows' id spaces; a user or item seen only in the test file is appended to the IdMaps, so a
+// model has a (never trained) row for it and still predicts it from its biases and the mean.
+ExplicitDataset given_split(const Interactions& train, const Interactions& test);
 
 }  // namespace ncf::data

@@ -83,7 +83,8 @@ Interactions generate_synthetic(const SyntheticConfig& c) {
   const IndexPermutation global_order = IndexPermutation::make(c.items, c.seed, stream(kPopularityOrder));
   std::vector<IndexPermutation> cluster_order(c.clusters);
   for (int32_t k = 0; k < c.clusters; ++k)
-    cluster_order[k] = IndexPermutation::make(c.items, c.seed, stream(kClusterOrder + static_cast<uint32_t>(k)));
+    cluster_order[k] =
+        IndexPermutation::make(c.items, c.seed, stream(kClusterOrder + static_cast<uint32_t>(k)));
   // Item quality: popular items rate a little higher, plus noise.
   std::vector<float> quality(c.items);
   for (int32_t r = 0; r < c.items; ++r) {
@@ -109,11 +110,14 @@ Interactions generate_synthetic(const SyntheticConfig& c) {
 #pragma omp for schedule(dynamic, 64)
     for (int32_t u = 0; u < c.users; ++u) {
       const Philox4 profile = philox_draw(c.seed, stream(kUserProfile), static_cast<uint64_t>(u));
-      const auto cluster = static_cast<int32_t>(philox_below(profile.v[0], static_cast<uint32_t>(c.clusters)));
+      const auto cluster =
+          static_cast<int32_t>(philox_below(profile.v[0], static_cast<uint32_t>(c.clusters)));
       const double bias = 0.35 * philox_normal(profile.v[1], profile.v[2]);
-      const Philox4 times = philox_draw(c.seed, stream(kUserProfile), static_cast<uint64_t>(u) | (1ull << 40));
+      const Philox4 times =
+          philox_draw(c.seed, stream(kUserProfile), static_cast<uint64_t>(u) | (1ull << 40));
       const double span = std::min(time_range, 86400.0 * std::exp(5.0 * philox_unit_float(times.v[0])));
-      const auto start = c.start_time + static_cast<int64_t>((time_range - span) * philox_unit_double(times.v[1], times.v[2]));
+      const auto start = c.start_time + static_cast<int64_t>((time_range - span) *
+                                                             philox_unit_double(times.v[1], times.v[2]));
 
       chosen.clear();
       for (uint64_t attempt = 0; static_cast<int64_t>(chosen.size()) < count[u]; ++attempt) {
@@ -123,10 +127,10 @@ Interactions generate_synthetic(const SyntheticConfig& c) {
         const auto rank = static_cast<uint64_t>(
             std::min<ptrdiff_t>(std::upper_bound(cdf.begin(), cdf.end(), unit) - cdf.begin(), c.items - 1));
         const bool from_cluster = source >= 0.45f && source < 0.9f;
-        const auto item = static_cast<int32_t>(
-            source < 0.45f ? global_order(rank)
-                           : from_cluster ? cluster_order[cluster](rank)
-                                          : philox_below(d.v[3], static_cast<uint32_t>(c.items)));
+        const auto item =
+            static_cast<int32_t>(source < 0.45f ? global_order(rank)
+                                 : from_cluster ? cluster_order[cluster](rank)
+                                                : philox_below(d.v[3], static_cast<uint32_t>(c.items)));
         if (used[item]) continue;
         used[item] = 1;
         chosen.emplace_back(item, from_cluster);

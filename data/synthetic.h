@@ -25,8 +25,8 @@ struct SyntheticConfig {
   int32_t clusters = 32;
   double zipf_exponent = 1.0;
   int32_t min_per_user = 20;
-  int64_t start_time = 789652009;   // 1995-01-09, ML-20M's first rating
-  int64_t end_time = 1427784002;    // 2015-03-31, its last
+  int64_t start_time = 789652009;  // 1995-01-09, ML-20M's first rating
+  int64_t end_time = 1427784002;   // 2015-03-31, its last
 };
 
 // Raw ids are userId 1..users and movieId 1..items (a movie's id says nothing about its popularity).

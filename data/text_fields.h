@@ -78,7 +78,8 @@ inline const char* find_separator(const char* p, const char* end, std::string_vi
     const void* hit = std::memchr(p, separator[0], static_cast<size_t>(end - p));
     if (!hit) return end;
     const char* at = static_cast<const char*>(hit);
-    if (static_cast<size_t>(end - at) >= separator.size() && std::memcmp(at, separator.data(), separator.size()) == 0)
+    if (static_cast<size_t>(end - at) >= separator.size() &&
+        std::memcmp(at, separator.data(), separator.size()) == 0)
       return at;
     p = at + 1;
   }
@@ -87,8 +88,8 @@ inline const char* find_separator(const char* p, const char* end, std::string_vi
 
 // Splits [begin, end) into at most max_fields fields; returns how many were found (it stops early, so
 // a count of max_fields means "at least"). Fields are views into the line.
-inline int split_fields(const char* begin, const char* end, std::string_view separator, std::string_view* fields,
-                        int max_fields) {
+inline int split_fields(const char* begin, const char* end, std::string_view separator,
+                        std::string_view* fields, int max_fields) {
   int count = 0;
   const char* p = begin;
   while (count < max_fields) {
@@ -103,8 +104,8 @@ inline int split_fields(const char* begin, const char* end, std::string_view sep
 // The fast path for one-character separators: splits the line starting at p into at most max_fields
 // fields with one byte loop (no library call per field: MovieLens fields are a few bytes long) and sets
 // `stop` to the line's '\n' (or end). A '\r' before the '\n' is removed from the last field.
-inline int split_line(const char* p, const char* end, char separator, std::string_view* fields, int max_fields,
-                      const char*& stop) {
+inline int split_line(const char* p, const char* end, char separator, std::string_view* fields,
+                      int max_fields, const char*& stop) {
   int count = 0;
   for (;;) {
     const char* q = p;

@@ -75,8 +75,9 @@ void Adam::step() {
     Variable& p = parameters_[i].second;
     if (!p.has_grad()) continue;
     const bool sparse = p.sparse_grad().indices.defined() && !p.grad().defined();
-    if (lazy_ && sparse) {  // touched rows only
-      ops::sparse_adam_step(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
+    if (sparse) {  // lazy: touched rows only; dense: every row, untouched ones with g = 0
+      if (lazy_) ops::sparse_adam_step(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
+      else ops::dense_adam_step_rowsparse(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
       continue;
     }
     params.push_back(p.value());

@@ -347,6 +347,9 @@ DataConfig parse_data(const Parser& p, const json& d) {
   bool has_titles = false;
   const std::string titles = optional_string(p, d, "titles", "data.titles", &has_titles);
   if (has_titles && !titles.empty()) c.titles = titles;
+  bool has_test_path = false;
+  const std::string test_path = optional_string(p, d, "test_path", "data.test_path", &has_test_path);
+  if (has_test_path && !test_path.empty()) c.test_path = test_path;
 
   const json& csv = p.section(d, "csv", "data.csv");
   c.csv.separator = p.get_string(csv, "separator", "data.csv.separator", c.csv.separator);
@@ -389,9 +392,13 @@ DataConfig parse_data(const Parser& p, const json& d) {
     p.fail("data.split", std::string("data.split must be \"given\" for data.format \"ncf\" (its .train/.test "
                                      "files are the split), got \"") +
                              to_string(c.split) + "\"");
-  if (c.format != DataFormat::ncf && c.split == SplitKind::given)
-    p.fail("data.split", std::string("data.split \"given\" needs data.format \"ncf\", got \"") +
-                             to_string(c.format) + "\"");
+  if (c.format != DataFormat::ncf && c.split == SplitKind::given && !c.test_path)
+    p.fail("data.split", std::string("data.split \"given\" needs data.format \"ncf\" or a data.test_path (e.g. "
+                                     "u1.base with u1.test), got format \"") +
+                             to_string(c.format) + "\" and no test_path");
+  if (c.test_path && c.split != SplitKind::given)
+    p.fail("data.test_path", std::string("data.test_path is only read with data.split \"given\", got \"") +
+                                 to_string(c.split) + "\"");
   c.test_fraction = p.get_double(d, "test_fraction", "data.test_fraction", c.test_fraction, 0, true, 1, true);
   c.validation = p.get_bool(d, "validation", "data.validation", c.validation);
   c.seed = p.get_seed(d, "seed", "data.seed", c.seed);
@@ -619,6 +626,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
   j["data"] = {{"format", to_string(d.format)},
                {"path", d.path},
                {"titles", d.titles ? json(*d.titles) : json(nullptr)},
+               {"test_path", d.test_path ? json(*d.test_path) : json(nullptr)},
                {"csv",
                 {{"separator", d.csv.separator},
                  {"header", d.csv.header},
@@ -688,6 +696,10 @@ void check_config_files(const ExperimentConfig& c, const std::string& root) {
   if (c.data.titles) {
     const std::string file = resolve_path(*c.data.titles, root);
     if (!is_regular_file(file)) missing("data.titles", *c.data.titles, file, "file");
+  }
+  if (c.data.test_path) {
+    const std::string file = resolve_path(*c.data.test_path, root);
+    if (!is_regular_file(file)) missing("data.test_path", *c.data.test_path, file, "file");
   }
   if (c.model.pretrain) {
     for (const auto& [key, dir] :

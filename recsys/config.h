@@ -65,6 +65,7 @@ struct DataConfig {
   DataFormat format = DataFormat::movielens_udata;
   std::string path = "datasets/ml-100k/u.data";  // format ncf: the prefix of PREFIX.train.rating etc.
   std::optional<std::string> titles;             // e.g. datasets/ml-100k/u.item
+  std::optional<std::string> test_path;          // split "given" for explicit ratings: the test file (u1.test)
   CsvConfig csv;
   std::optional<double> binarize_threshold;  // none: every rating is a positive
   int64_t min_user_interactions = 0;

@@ -105,6 +105,7 @@ void make_directories(const std::string& path) {
 ExperimentConfig with_resolved_paths(ExperimentConfig config, const std::string& root) {
   config.data.path = resolve_path(config.data.path, root);
   if (config.data.titles) config.data.titles = resolve_path(*config.data.titles, root);
+  if (config.data.test_path) config.data.test_path = resolve_path(*config.data.test_path, root);
   if (config.model.pretrain) {
     config.model.pretrain->gmf = resolve_path(config.model.pretrain->gmf, root);
     config.model.pretrain->mlp = resolve_path(config.model.pretrain->mlp, root);

@@ -15,6 +15,12 @@ void check_pair(const Tensor& users, const Tensor& items) {
             "model forward: users " << users.describe() << " and items " << items.describe() << " must be (batch,)");
 }
 
+// A (1,) constant in the factory's dtype and device (the global mean rating).
+Variable scalar_constant(double value, const nn::ParameterFactory& factory) {
+  const Tensor t = Tensor::from_vector<double>({value}, {1}, factory.device);
+  return Variable(factory.dtype == DType::f64 ? t : ops::cast(t, factory.dtype));
+}
+
 std::vector<int64_t> checked_tower(const ModelShape& shape) {
   NCF_CHECK(!shape.layers.empty() && shape.layers[0] % 2 == 0,
             "model.layers must start with an even size (user and item embeddings get half each), got "
@@ -74,7 +80,7 @@ BiasedMF::BiasedMF(const ModelShape& s, nn::ParameterFactory& factory) {
   item_ = &register_module("mf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory, 0.1));
   user_bias_ = &register_module("mf.user_bias", std::make_unique<nn::Embedding>(s.users, 1, factory, 0.0));
   item_bias_ = &register_module("mf.item_bias", std::make_unique<nn::Embedding>(s.items, 1, factory, 0.0));
-  global_mean_ = Variable(Tensor::from_vector<float>({static_cast<float>(s.global_mean)}, {1}, factory.device));
+  global_mean_ = scalar_constant(s.global_mean, factory);
 }
 
 Variable BiasedMF::forward(const Tensor& users, const Tensor& items) {
@@ -90,7 +96,7 @@ MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory) {
   item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
   out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
-  global_mean_ = Variable(Tensor::from_vector<float>({static_cast<float>(s.global_mean)}, {1}, factory.device));
+  global_mean_ = scalar_constant(s.global_mean, factory);
 }
 
 Variable MLPRegressor::forward(const Tensor& users, const Tensor& items) {

@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "data/batches.h"
-#include "data/negative_sampler.h"
 #include "nn/checkpoint.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
@@ -135,11 +134,13 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
 double Trainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
   if (implicit_) {
     // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
-    data::TrainingSampler sampler(*implicit_, static_cast<int>(config_.train.negatives), config_.train.seed);
-    const data::TrainingEpoch samples = sampler.sample(static_cast<uint32_t>(epoch));
-    const int64_t n = samples.size();
-    return run_batches(Tensor::from_vector(samples.user, {n}, device_), Tensor::from_vector(samples.item, {n}, device_),
-                       Tensor::from_vector(samples.label, {n}, device_), epoch, hooks);
+    if (!sampler_)
+      sampler_ = std::make_unique<data::TrainingSampler>(*implicit_, static_cast<int>(config_.train.negatives),
+                                                         config_.train.seed);
+    sampler_->sample(static_cast<uint32_t>(epoch), samples_);
+    const int64_t n = samples_.size();
+    return run_batches(Tensor::from_vector(samples_.user, {n}, device_), Tensor::from_vector(samples_.item, {n}, device_),
+                       Tensor::from_vector(samples_.label, {n}, device_), epoch, hooks);
   }
   // Explicit: a fresh permutation of the training ratings each epoch.
   const data::Interactions& train = explicit_->train;

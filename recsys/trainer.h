@@ -21,6 +21,7 @@
 #include <string>
 
 #include "data/implicit_dataset.h"
+#include "data/negative_sampler.h"
 #include "data/splits.h"
 #include "nn/optim.h"
 #include "recsys/config.h"
@@ -97,6 +98,8 @@ class Trainer {
   std::unique_ptr<ScoringModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<Evaluator> test_evaluator_, validation_evaluator_;
+  std::unique_ptr<data::TrainingSampler> sampler_;  // implicit: draws each epoch's negatives
+  data::TrainingEpoch samples_;                     // its output, reused epoch after epoch
   Tensor explicit_test_users_, explicit_test_items_;
 
   int64_t completed_epochs_ = 0;

@@ -5,6 +5,7 @@
 // kernels (optimizer.cu) run, there for all tensors of a list in one launch.
 #include "tensor/ops/optimizer.h"
 
+#include <algorithm>
 #include <string>
 
 #include "tensor/ops/elementwise_functors.h"
@@ -108,6 +109,43 @@ void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tens
   }
 }
 
+// Rows are visited in order; untouched runs between two gradient rows are flat loops with g = 0.
+template <class T>
+void cpu_dense_adam_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                              const AdamUpdate<T>& update) {
+  const int64_t rows = param.dim(0), dim = param.numel() / std::max<int64_t>(1, rows);
+  const int64_t nnz = grad.indices.numel();
+  const int32_t* index = grad.indices.data<int32_t>();
+  const T* g = grad.rows.data<T>();
+  T* p = param.data<T>();
+  T* m = exp_avg.data<T>();
+  T* v = exp_avg_sq.data<T>();
+  for (int64_t r = 0; r < nnz; ++r)
+    NCF_CHECK(index[r] >= 0 && index[r] < rows && (r == 0 || index[r] > index[r - 1]),
+              "dense_adam_step_rowsparse: indices must be sorted, unique and below " << rows << ", got "
+                                                                                     << index[r] << " at " << r);
+  // Each chunk of elements [begin, end) finds its first gradient row by binary search, then walks.
+  cpu_for_chunks(param.numel(), [&](int64_t begin, int64_t end) {
+    int64_t k = std::lower_bound(index, index + nnz, static_cast<int32_t>(begin / dim)) - index;
+    int64_t i = begin;
+    while (i < end) {
+      const int64_t next_touched = k < nnz ? std::min<int64_t>(end, index[k] * dim) : end;
+      const T zero = T(0);
+#pragma omp simd
+      for (int64_t j = i; j < next_touched; ++j) update(p[j], zero, m[j], v[j]);
+      i = std::max(i, next_touched);
+      if (i >= end) break;
+      const int64_t row_end = std::min<int64_t>(end, (index[k] + 1) * dim);
+      const int64_t row_begin = static_cast<int64_t>(index[k]) * dim;  // element j has gradient g[k*dim + j - row_begin]
+      const T* row_grad = g + k * dim;
+#pragma omp simd
+      for (int64_t j = i; j < row_end; ++j) update(p[j], row_grad[j - row_begin], m[j], v[j]);
+      i = row_end;
+      ++k;
+    }
+  });
+}
+
 void check_adam_settings(const AdamSettings& s, const char* op) {
   NCF_CHECK(s.step >= 1, op << ": step is 1-based (incremented before the update), got " << s.step);
   NCF_CHECK(s.beta1 >= 0.0 && s.beta1 < 1.0 && s.beta2 >= 0.0 && s.beta2 < 1.0,
@@ -133,6 +171,23 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
     for (size_t i = 0; i < params.size(); ++i)
       cpu_adam<scalar_t>(params[i], grads[i], exp_avg[i], exp_avg_sq[i], update);
+  });
+}
+
+void dense_adam_step_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                               const AdamSettings& s) {
+  check_adam_settings(s, "dense_adam_step_rowsparse");
+  const std::vector<Tensor> m_list{exp_avg}, v_list{exp_avg_sq};
+  check_lists("dense_adam_step_rowsparse", {param}, {{"exp_avg", &m_list}, {"exp_avg_sq", &v_list}});
+  NCF_CHECK(grad.rows.defined() && grad.rows.dtype() == param.dtype() && grad.rows.numel() == grad.indices.numel() * (param.numel() / std::max<int64_t>(1, param.dim(0))),
+            "dense_adam_step_rowsparse: gradient rows " << grad.rows.describe() << " do not fit " << param.describe());
+  if (param.is_cuda()) {  // the GPU has bandwidth to spare: densify, then the fused dense update
+    adam_step({param}, {to_dense(grad)}, {exp_avg}, {exp_avg_sq}, s);
+    return;
+  }
+  NCF_DISPATCH_FLOAT(param.dtype(), "dense_adam_step_rowsparse", [&] {
+    const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
+    cpu_dense_adam_rowsparse<scalar_t>(param, grad, exp_avg, exp_avg_sq, update);
   });
 }
 

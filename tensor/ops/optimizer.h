@@ -24,6 +24,11 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
                const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq, const AdamSettings& s);
 void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                       const AdamSettings& s);
+// Dense Adam for a row-sparse gradient: every row moves, rows absent from `grad` with g = 0 (their
+// moments decay), exactly as adam_step on the densified gradient, but without building it. On the
+// CPU this saves a table-sized allocation, a memset and a pass per step.
+void dense_adam_step_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                               const AdamSettings& s);
 // `first_step` true: buf = g' (PyTorch's rule), else buf = momentum*buf + g'.
 void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
               const std::vector<Tensor>& momentum_buffers, double lr, double momentum, double weight_decay,

@@ -32,7 +32,8 @@ std::string ratings_text(int users) {
   std::string text = "userId,movieId,rating,timestamp\n";
   for (int u = 1; u <= users; ++u)
     for (int i = 0; i < 8; ++i)
-      text += std::to_string(u * 7) + "," + std::to_string(100 + (u * 3 + i * 5) % 40) + ",4.5," + std::to_string(i) + "\n";
+      text += std::to_string(u * 7) + "," + std::to_string(100 + (u * 3 + i * 5) % 40) + ",4.5," +
+              std::to_string(i) + "\n";
   return text;
 }
 
@@ -71,7 +72,8 @@ TEST_CASE("cache: a cached load equals a fresh parse, and option or source chang
   check_same(rebuilt, load_implicit(config, CacheOptions{false}));
 
   // A damaged cache file is ignored and rewritten.
-  dir.file("cache/" + std::filesystem::path(cache_path(config, cache)).filename().string(), "NCFDCACH garbage");
+  dir.file("cache/" + std::filesystem::path(cache_path(config, cache)).filename().string(),
+           "NCFDCACH garbage");
   check_same(rebuilt, load_implicit(config, cache));
 }
 

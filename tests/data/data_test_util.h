@@ -2,12 +2,12 @@
 // and a check that an expression throws DataError whose message contains given pieces.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 #include "data/error.h"
 
@@ -50,7 +50,8 @@ void check_data_error(Call call, const std::vector<std::string>& pieces) {
   } catch (const ncf::data::DataError& e) {
     const std::string message = e.what();
     for (const std::string& piece : pieces) {
-      CHECK_MESSAGE(message.find(piece) != std::string::npos, "message '" << message << "' lacks '" << piece << "'");
+      CHECK_MESSAGE(message.find(piece) != std::string::npos,
+                    "message '" << message << "' lacks '" << piece << "'");
     }
   }
 }

@@ -1,7 +1,8 @@
 // The NCF paper's files: hand-made cases, their errors, and the real ml-1m files when present.
+#include "data/ncf_format.h"
+
 #include <doctest/doctest.h>
 
-#include "data/ncf_format.h"
 #include "tests/data/data_test_util.h"
 #include "tests/test_util.h"
 
@@ -21,8 +22,10 @@ TEST_CASE("ncf files: dense ids kept, items counted over all files, negatives ke
   CHECK(d.num_train() == 5);
   CHECK(d.test_item == std::vector<int32_t>{2, 5, -1});
   CHECK(d.eval_negatives_per_user == 3);
-  CHECK(std::vector<int32_t>(d.user_eval_negatives(0), d.user_eval_negatives(0) + 3) == std::vector<int32_t>{3, 4, 2});
-  CHECK(std::vector<int32_t>(d.user_eval_negatives(1), d.user_eval_negatives(1) + 3) == std::vector<int32_t>{6, 0, -1});
+  CHECK(std::vector<int32_t>(d.user_eval_negatives(0), d.user_eval_negatives(0) + 3) ==
+        std::vector<int32_t>{3, 4, 2});
+  CHECK(std::vector<int32_t>(d.user_eval_negatives(1), d.user_eval_negatives(1) + 3) ==
+        std::vector<int32_t>{6, 0, -1});
   CHECK(d.users.raw(2) == 2);
   CHECK(d.items.raw(6) == 6);
 }

@@ -1,7 +1,8 @@
 // Readers: formats, id remapping, CRLF and blank lines, titles, and every malformed-input error.
+#include "data/readers.h"
+
 #include <doctest/doctest.h>
 
-#include "data/readers.h"
 #include "tests/data/data_test_util.h"
 
 using namespace ncf::data;
@@ -10,7 +11,8 @@ using ncf::test::TempDir;
 
 TEST_CASE("u.data: raw ids become dense ids in order of first appearance and map back") {
   TempDir dir;
-  const auto path = dir.file("u.data", "196\t242\t3\t881250949\n186\t302\t3.5\t891717742\n196\t302\t1\t878887116\n");
+  const auto path =
+      dir.file("u.data", "196\t242\t3\t881250949\n186\t302\t3.5\t891717742\n196\t302\t1\t878887116\n");
   const Interactions x = read_movielens_udata(path);
   REQUIRE(x.size() == 3);
   CHECK(x.num_users() == 2);
@@ -39,7 +41,8 @@ TEST_CASE("CRLF line ends, blank lines and a missing final newline are accepted"
 
 TEST_CASE("ratings.dat with :: separators") {
   TempDir dir;
-  const auto path = dir.file("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n");
+  const auto path =
+      dir.file("ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n");
   const Interactions x = read_movielens_dat(path);
   CHECK(x.size() == 3);
   CHECK(x.num_users() == 2);
@@ -61,10 +64,16 @@ TEST_CASE("generic delimited reader: columns by name or position, optional ratin
   CHECK(b.rating == std::vector<float>{1.0f, 1.0f});
   CHECK(b.timestamp == std::vector<int64_t>{0, 0});
 
-  check_data_error([&] { read_delimited(named, DelimitedFormat{";", true, "user", "item", "", ""}); },
-                   {"a.tsv:1", "missing column", "'user'"});
-  check_data_error([&] { read_delimited(positional, DelimitedFormat{" ", false, "userId", "2", "", ""}); },
-                   {"b.txt", "no header"});
+  check_data_error(
+      [&] {
+        read_delimited(named, DelimitedFormat{";", true, "user", "item", "", ""});
+      },
+      {"a.tsv:1", "missing column", "'user'"});
+  check_data_error(
+      [&] {
+        read_delimited(positional, DelimitedFormat{" ", false, "userId", "2", "", ""});
+      },
+      {"b.txt", "no header"});
 }
 
 TEST_CASE("read_ratings dispatches on the config's format name") {
@@ -99,7 +108,8 @@ TEST_CASE("malformed files: each error names file, line, column and the problem"
     check_data_error([&] { read_movielens_udata(path); }, {"u.data:2:", "column 1", "id overflow"});
   }
   SUBCASE("duplicated header line") {
-    const auto path = dir.file("r.csv", "userId,movieId,rating,timestamp\n1,2,3,4\nuserId,movieId,rating,timestamp\n");
+    const auto path =
+        dir.file("r.csv", "userId,movieId,rating,timestamp\n1,2,3,4\nuserId,movieId,rating,timestamp\n");
     check_data_error([&] { read_movielens_csv(path); }, {"r.csv:3:", "duplicated header line"});
   }
   SUBCASE("a header where none is expected") {
@@ -114,7 +124,8 @@ TEST_CASE("malformed files: each error names file, line, column and the problem"
 TEST_CASE("errors in a large file report the first bad line, whichever thread found it") {
   TempDir dir;
   std::string text;
-  for (int i = 0; i < 200000; ++i) text += std::to_string(i % 1000) + "\t" + std::to_string(i % 77) + "\t4\t1000\n";
+  for (int i = 0; i < 200000; ++i)
+    text += std::to_string(i % 1000) + "\t" + std::to_string(i % 77) + "\t4\t1000\n";
   std::string bad = text;
   bad.replace(bad.size() - 10, 1, "x");  // a late line
   bad.replace(30, 1, "?");               // an early one: must win
@@ -134,7 +145,8 @@ TEST_CASE("errors in a large file report the first bad line, whichever thread fo
 
 TEST_CASE("titles: u.item latin-1 becomes UTF-8, movies.csv quoted titles keep their commas") {
   TempDir dir;
-  const auto uitem = dir.file("u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0|1\r\n2|Caf\xe9 au lait (1993)|x|\n");
+  const auto uitem =
+      dir.file("u.item", "1|Toy Story (1995)|01-Jan-1995||http://x|0|1\r\n2|Caf\xe9 au lait (1993)|x|\n");
   const Titles a = read_titles(uitem);
   CHECK(a.at(1) == "Toy Story (1995)");
   CHECK(a.at(2) == "Caf\xc3\xa9 au lait (1993)");

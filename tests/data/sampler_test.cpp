@@ -1,6 +1,5 @@
 // Negative sampling, shuffling and batches: correctness, determinism and thread-count independence.
 #include <doctest/doctest.h>
-
 #include <omp.h>
 
 #include <algorithm>
@@ -63,7 +62,7 @@ TEST_CASE("IndexPermutation is a bijection of [0, n) for awkward sizes") {
   for (uint64_t i = 0; i < 100000; ++i) {
     fixed += perm(i) == i;
     close += (perm(i + 1 < 100000 ? i + 1 : 0) > perm(i) ? perm(i + 1 < 100000 ? i + 1 : 0) - perm(i)
-                                                        : perm(i) - perm(i + 1 < 100000 ? i + 1 : 0)) < 100;
+                                                         : perm(i) - perm(i + 1 < 100000 ? i + 1 : 0)) < 100;
   }
   CHECK(fixed < 10);
   CHECK(close < 1000);
@@ -126,7 +125,8 @@ TEST_CASE("the same negatives in every shuffle mode; fresh ones each epoch") {
   for (int64_t p = 0; p < d.num_train(); p += 7) {
     const int32_t u = d.train_user[p];
     for (int j = 0; j < 4; ++j)
-      REQUIRE(a.item[p * 5 + 1 + j] == training_negative(d.user_items(u), d.user_count(u), d.num_items, 42, 3, p * 4 + j));
+      REQUIRE(a.item[p * 5 + 1 + j] ==
+              training_negative(d.user_items(u), d.user_count(u), d.num_items, 42, 3, p * 4 + j));
   }
   CHECK(grouped.sample(4).item != a.item);
   // The shuffled layout mixes labels: the first 1000 rows are not all groups in a row.
@@ -211,8 +211,8 @@ TEST_CASE("evaluation negatives: distinct, never an interacted item, determinist
     if (d.test_item[u] < 0) continue;
     int32_t held_out[2] = {d.test_item[u], d.validation_item[u]};
     std::vector<int32_t> out(30);
-    eval_negatives_for_user(d.user_items(u), d.user_count(u), held_out, held_out[1] >= 0 ? 2 : 1, d.num_items, 30, 7,
-                            static_cast<uint32_t>(u), out.data());
+    eval_negatives_for_user(d.user_items(u), d.user_count(u), held_out, held_out[1] >= 0 ? 2 : 1, d.num_items,
+                            30, 7, static_cast<uint32_t>(u), out.data());
     REQUIRE(out == std::vector<int32_t>(d.user_eval_negatives(u), d.user_eval_negatives(u) + 30));
   }
   ImplicitDataset copy = d;

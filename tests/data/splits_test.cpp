@@ -1,11 +1,12 @@
 // Transforms and splits on hand-made data with known answers.
+#include "data/splits.h"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <set>
 
 #include "data/readers.h"
-#include "data/splits.h"
 #include "data/transforms.h"
 #include "tests/data/data_test_util.h"
 
@@ -15,11 +16,14 @@ using ncf::test::TempDir;
 namespace {
 
 // user item rating timestamp rows -> Interactions (through the real reader).
-Interactions table(const TempDir& dir, const std::string& rows) { return read_movielens_udata(dir.file("u.data", rows)); }
+Interactions table(const TempDir& dir, const std::string& rows) {
+  return read_movielens_udata(dir.file("u.data", rows));
+}
 
 std::set<std::pair<int64_t, int64_t>> raw_train_pairs(const ImplicitDataset& d) {
   std::set<std::pair<int64_t, int64_t>> pairs;
-  for (int64_t k = 0; k < d.num_train(); ++k) pairs.insert({d.users.raw(d.train_user[k]), d.items.raw(d.train_item[k])});
+  for (int64_t k = 0; k < d.num_train(); ++k)
+    pairs.insert({d.users.raw(d.train_user[k]), d.items.raw(d.train_item[k])});
   return pairs;
 }
 
@@ -30,7 +34,8 @@ TEST_CASE("leave-one-out: the test item is the latest, ties broken by file order
   // user 1: items 10 (t=5), 11 (t=9), 12 (t=9): 12 comes later in the file among the tied latest.
   // user 2: items 20 (t=3), 21 (t=1): the latest is 20 although 21 is later in the file.
   // user 3: a single interaction: stays in training, no test item.
-  const Interactions x = table(dir, "1\t10\t5\t5\n1\t11\t5\t9\n2\t20\t5\t3\n1\t12\t5\t9\n2\t21\t5\t1\n3\t30\t5\t1\n");
+  const Interactions x =
+      table(dir, "1\t10\t5\t5\n1\t11\t5\t9\n2\t20\t5\t3\n1\t12\t5\t9\n2\t21\t5\t1\n3\t30\t5\t1\n");
   const ImplicitDataset d = leave_one_out(x);
   CHECK(d.num_users == 3);
   CHECK(d.num_items == 6);
@@ -64,7 +69,8 @@ TEST_CASE("duplicate pairs: training is deduplicated and never holds a test pair
   TempDir dir;
   // user 1 rated item 10 three times; its latest interaction is item 10 again, so 10 is the test item
   // and every training copy of (1,10) goes. (1,11) appears twice and stays once.
-  const Interactions x = table(dir, "1\t10\t5\t1\n1\t11\t5\t2\n1\t10\t5\t3\n1\t11\t5\t4\n1\t10\t5\t5\n1\t12\t5\t0\n");
+  const Interactions x =
+      table(dir, "1\t10\t5\t1\n1\t11\t5\t2\n1\t10\t5\t3\n1\t11\t5\t4\n1\t10\t5\t5\n1\t12\t5\t0\n");
   const ImplicitDataset d = leave_one_out(x);
   const int32_t u = d.users.dense(1);
   CHECK(d.items.raw(d.test_item[u]) == 10);
@@ -78,8 +84,8 @@ TEST_CASE("duplicate pairs: training is deduplicated and never holds a test pair
 
 TEST_CASE("binarize, minimum interactions and user sampling re-densify ids consistently") {
   TempDir dir;
-  const Interactions x =
-      table(dir, "1\t10\t5\t1\n1\t11\t2\t2\n2\t10\t4\t3\n2\t12\t4\t4\n3\t13\t1\t5\n2\t11\t5\t6\n1\t12\t3\t7\n");
+  const Interactions x = table(
+      dir, "1\t10\t5\t1\n1\t11\t2\t2\n2\t10\t4\t3\n2\t12\t4\t4\n3\t13\t1\t5\n2\t11\t5\t6\n1\t12\t3\t7\n");
   const Interactions all = binarize(x);
   CHECK(all.size() == 7);
   CHECK(std::all_of(all.rating.begin(), all.rating.end(), [](float r) { return r == 1.0f; }));
@@ -110,7 +116,8 @@ TEST_CASE("ratio splits for explicit ratings") {
   TempDir dir;
   std::string rows;
   for (int u = 1; u <= 20; ++u)
-    for (int i = 0; i < 10; ++i) rows += std::to_string(u) + "\t" + std::to_string(100 + i) + "\t3\t" + std::to_string(1000 - i) + "\n";
+    for (int i = 0; i < 10; ++i)
+      rows += std::to_string(u) + "\t" + std::to_string(100 + i) + "\t3\t" + std::to_string(1000 - i) + "\n";
   const Interactions x = table(dir, rows);
   const ExplicitDataset random = ratio_split(x, 0.25, 7);
   CHECK(random.test.size() == 50);

@@ -1,13 +1,13 @@
 // The synthetic generator: shape, determinism (by seed, whatever the thread count) and its CSV output.
-#include <doctest/doctest.h>
+#include "data/synthetic.h"
 
+#include <doctest/doctest.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <set>
 
 #include "data/readers.h"
-#include "data/synthetic.h"
 #include "tests/data/data_test_util.h"
 
 using namespace ncf::data;

@@ -297,7 +297,7 @@ TEST_CASE("config: --set overrides") {
 TEST_CASE("config: to_json holds every key and round-trips") {
   const json defaults = ncf::to_json(ncf::parse_config(json::object(), kSource));
   for (const char* section : {"data", "model", "train", "eval"}) CHECK(defaults.contains(section));
-  CHECK(defaults["data"].size() == 12);
+  CHECK(defaults["data"].size() == 13);
   CHECK(defaults["data"]["csv"].size() == 6);
   CHECK(defaults["model"].size() == 5);
   CHECK(defaults["train"].size() == 11);
