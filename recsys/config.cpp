@@ -429,6 +429,7 @@ ModelConfig parse_model(const Parser& p, const json& m) {
                                "\" (user and item embeddings are layers[0]/2 each), got " +
                                std::to_string(c.layers[0]));
   c.dropout = p.get_double(m, "dropout", "model.dropout", c.dropout, 0, false, 1, true);
+  c.l2 = p.get_double(m, "l2", "model.l2", c.l2, 0, false, 1e9, false);
 
   if (const json* v = p.find(m, "pretrain"); v && !v->is_null()) {
     const json& pre = p.section(m, "pretrain", "model.pretrain");
@@ -648,6 +649,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
       {"factors", m.factors},
       {"layers", m.layers},
       {"dropout", m.dropout},
+      {"l2", m.l2},
       {"pretrain",
        m.pretrain ? json{{"gmf", m.pretrain->gmf}, {"mlp", m.pretrain->mlp}, {"alpha", m.pretrain->alpha}}
                   : json(nullptr)}};

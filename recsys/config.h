@@ -88,6 +88,7 @@ struct ModelConfig {
   int64_t factors = 8;
   std::vector<int64_t> layers = {64, 32, 16, 8};
   double dropout = 0.0;
+  double l2 = 0.0;  // penalty l2 * (sum of squares of the embedding rows a batch looks up) / batch size
   std::optional<PretrainConfig> pretrain;  // neumf only
 };
 

@@ -29,10 +29,24 @@ std::vector<int64_t> checked_tower(const ModelShape& shape) {
 }
 }  // namespace
 
+Variable ScoringModel::embedding_penalty(const Tensor& users, const Tensor& items) const {
+  if (l2_ == 0.0) return Variable();
+  Variable total;
+  for (const auto& [table, by_user] : tables_) {
+    Variable rows = table->forward(by_user ? users : items);
+    Variable squares = ag::sum(ag::mul(rows, rows));
+    total = total.defined() ? ag::add(total, squares) : squares;
+  }
+  return ag::scale(total, l2_ / static_cast<double>(users.numel()));
+}
+
 GMF::GMF(const ModelShape& s, nn::ParameterFactory& factory) {
   user_ = &register_module("gmf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory));
   item_ = &register_module("gmf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory));
   out_ = &register_module("out", std::make_unique<nn::Linear>(s.factors, 1, factory, nn::Init::lecun_uniform));
+  l2_ = s.l2;
+  add_penalized_table(user_, true);
+  add_penalized_table(item_, false);
 }
 
 Variable GMF::features(const Tensor& users, const Tensor& items) {
@@ -48,6 +62,9 @@ MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory) {
   item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
   out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+  l2_ = s.l2;
+  add_penalized_table(user_, true);
+  add_penalized_table(item_, false);
 }
 
 Variable MLP::features(const Tensor& users, const Tensor& items) {
@@ -66,6 +83,9 @@ NeuMF::NeuMF(const ModelShape& s, nn::ParameterFactory& factory) {
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
   out_ = &register_module(
       "out", std::make_unique<nn::Linear>(s.factors + layers.back(), 1, factory, nn::Init::lecun_uniform));
+  l2_ = s.l2;
+  for (nn::Embedding* table : {gmf_user_, mlp_user_}) add_penalized_table(table, true);
+  for (nn::Embedding* table : {gmf_item_, mlp_item_}) add_penalized_table(table, false);
 }
 
 Variable NeuMF::forward(const Tensor& users, const Tensor& items) {
@@ -80,6 +100,9 @@ BiasedMF::BiasedMF(const ModelShape& s, nn::ParameterFactory& factory) {
   item_ = &register_module("mf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory, 0.1));
   user_bias_ = &register_module("mf.user_bias", std::make_unique<nn::Embedding>(s.users, 1, factory, 0.0));
   item_bias_ = &register_module("mf.item_bias", std::make_unique<nn::Embedding>(s.items, 1, factory, 0.0));
+  l2_ = s.l2;
+  for (nn::Embedding* table : {user_, user_bias_}) add_penalized_table(table, true);
+  for (nn::Embedding* table : {item_, item_bias_}) add_penalized_table(table, false);
   global_mean_ = scalar_constant(s.global_mean, factory);
 }
 
@@ -96,6 +119,9 @@ MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory) {
   item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
   out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+  l2_ = s.l2;
+  add_penalized_table(user_, true);
+  add_penalized_table(item_, false);
   global_mean_ = scalar_constant(s.global_mean, factory);
 }
 

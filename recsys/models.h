@@ -29,6 +29,18 @@ class ScoringModel : public nn::Module {
  public:
   virtual Variable forward(const Tensor& users, const Tensor& items) = 0;
   virtual std::string type() const = 0;
+
+  // The L2 penalty on the embedding rows this batch looks up (once per occurrence, as classic
+  // matrix factorisation regularises): l2 * sum of their squares / batch. Undefined when l2 is 0.
+  Variable embedding_penalty(const Tensor& users, const Tensor& items) const;
+
+ protected:
+  // Derived models list their tables here, each with whether users or items index it.
+  void add_penalized_table(nn::Embedding* table, bool indexed_by_user) { tables_.push_back({table, indexed_by_user}); }
+  double l2_ = 0.0;
+
+ private:
+  std::vector<std::pair<nn::Embedding*, bool>> tables_;
 };
 
 struct ModelShape {
@@ -37,6 +49,7 @@ struct ModelShape {
   int64_t factors = 8;                 // GMF / MF embedding size
   std::vector<int64_t> layers = {64, 32, 16, 8};  // MLP tower; embeddings are layers[0]/2
   double dropout = 0.0;                // after each tower ReLU, training only
+  double l2 = 0.0;                     // see ScoringModel::embedding_penalty
   double global_mean = 0.0;            // BiasedMF: the training ratings' mean
 };
 

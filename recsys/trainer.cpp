@@ -70,6 +70,7 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   shape.factors = config_.model.factors;
   shape.layers = config_.model.layers;
   shape.dropout = config_.model.dropout;
+  shape.l2 = config_.model.l2;
   shape.global_mean = global_mean;
   model_ = make_model(shape, factory_);
   if (config_.model.pretrain) {
@@ -121,7 +122,10 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
     const Tensor batch_targets = targets.rows(range.begin, range.end).view({range.size(), 1});
     ag::Variable prediction = model_->forward(users.rows(range.begin, range.end), items.rows(range.begin, range.end));
     ag::Variable loss = explicit_ ? ag::mse(prediction, batch_targets) : ag::bce_with_logits(prediction, batch_targets);
-    loss.backward();
+    ag::Variable objective = loss;  // the loss plus, when model.l2 > 0, the embedding penalty
+    if (config_.model.l2 > 0.0)
+      objective = ag::add(loss, model_->embedding_penalty(users.rows(range.begin, range.end), items.rows(range.begin, range.end)));
+    objective.backward();
     optimizer_->step();
     ops::axpy_(loss_sum, static_cast<double>(range.size()), loss.value());
     done += range.size();

@@ -299,7 +299,7 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   for (const char* section : {"data", "model", "train", "eval"}) CHECK(defaults.contains(section));
   CHECK(defaults["data"].size() == 13);
   CHECK(defaults["data"]["csv"].size() == 6);
-  CHECK(defaults["model"].size() == 5);
+  CHECK(defaults["model"].size() == 6);
   CHECK(defaults["train"].size() == 11);
   CHECK(defaults["eval"].size() == 5);
   CHECK(defaults["data"]["titles"].is_null());
