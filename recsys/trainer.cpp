@@ -139,12 +139,10 @@ double Trainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
   if (implicit_) {
     // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
     if (!sampler_)
-      sampler_ = std::make_unique<data::TrainingSampler>(*implicit_, static_cast<int>(config_.train.negatives),
-                                                         config_.train.seed);
+      sampler_ = std::make_unique<data::DeviceSampler>(*implicit_, static_cast<int>(config_.train.negatives),
+                                                       config_.train.seed, device_);
     sampler_->sample(static_cast<uint32_t>(epoch), samples_);
-    const int64_t n = samples_.size();
-    return run_batches(Tensor::from_vector(samples_.user, {n}, device_), Tensor::from_vector(samples_.item, {n}, device_),
-                       Tensor::from_vector(samples_.label, {n}, device_), epoch, hooks);
+    return run_batches(samples_.users, samples_.items, samples_.labels, epoch, hooks);
   }
   // Explicit: a fresh permutation of the training ratings each epoch.
   const data::Interactions& train = explicit_->train;

@@ -1,11 +1,11 @@
 // Training loops.
 //
 // Implicit feedback (GMF, MLP, NeuMF), one epoch:
-//   1. sample: every training positive plus K fresh negatives (data/negative_sampler.h), shuffled;
-//   2. upload the epoch's (user, item, label) columns to the device once;
-//   3. for each batch (a view of rows, no copy): logits = model(users, items);
+//   1. sample: every training positive plus K fresh negatives, shuffled, made where the model
+//      trains (data/device_sampler.h: a CUDA kernel on the GPU, the same rows as the CPU sampler);
+//   2. for each batch (a view of rows, no copy): logits = model(users, items);
 //      loss = BCE-with-logits(logits, labels); backward; optimizer step;
-//   4. every `eval.every` epochs: HR@K / NDCG@K on the sampled protocol (and on validation when the
+//   3. every `eval.every` epochs: HR@K / NDCG@K on the sampled protocol (and on validation when the
 //      split holds a validation item); the best epoch's parameters are kept; early stopping after
 //      `early_stop_patience` evaluations without gain in `select_by`.
 // The loss is summed on the device and read once per epoch, so a step never waits for the host.
@@ -21,7 +21,7 @@
 #include <string>
 
 #include "data/implicit_dataset.h"
-#include "data/negative_sampler.h"
+#include "data/device_sampler.h"
 #include "data/splits.h"
 #include "nn/optim.h"
 #include "recsys/config.h"
@@ -98,8 +98,8 @@ class Trainer {
   std::unique_ptr<ScoringModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
   std::unique_ptr<Evaluator> test_evaluator_, validation_evaluator_;
-  std::unique_ptr<data::TrainingSampler> sampler_;  // implicit: draws each epoch's negatives
-  data::TrainingEpoch samples_;                     // its output, reused epoch after epoch
+  std::unique_ptr<data::DeviceSampler> sampler_;  // implicit: each epoch's rows, made on the device
+  data::DeviceEpoch samples_;                     // its output, reused epoch after epoch
   Tensor explicit_test_users_, explicit_test_items_;
 
   int64_t completed_epochs_ = 0;

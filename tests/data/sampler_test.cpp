@@ -7,6 +7,7 @@
 #include <set>
 
 #include "data/batches.h"
+#include "data/device_sampler.h"
 #include "data/negative_sampler.h"
 #include "data/sampling_core.h"
 #include "data/splits.h"
@@ -250,4 +251,24 @@ TEST_CASE("batches are views over [begin, end) ranges") {
     covered += batch.size;
   }
   CHECK(covered == epoch.size());
+}
+
+TEST_CASE("DeviceSampler on the CPU gives TrainingSampler's rows as tensors") {
+  ncf::data::Interactions x;
+  for (int u = 0; u < 20; ++u)
+    for (int j = 0; j < 6; ++j) {
+      x.user.push_back(x.users.insert(u));
+      x.item.push_back(x.items.insert((u * 5 + j * 7) % 30));
+      x.rating.push_back(1.0f);
+      x.timestamp.push_back(j);
+    }
+  const ncf::data::ImplicitDataset d = ncf::data::leave_one_out(x);
+  ncf::data::TrainingSampler reference(d, 4, 9);
+  ncf::data::DeviceSampler sampler(d, 4, 9, ncf::Device::cpu());
+  ncf::data::DeviceEpoch epoch;
+  sampler.sample(3, epoch);
+  const ncf::data::TrainingEpoch want = reference.sample(3);
+  CHECK(epoch.users.to_vector<int32_t>() == want.user);
+  CHECK(epoch.items.to_vector<int32_t>() == want.item);
+  CHECK(epoch.labels.to_vector<float>() == want.label);
 }
