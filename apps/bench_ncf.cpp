@@ -4,6 +4,7 @@
 //   step:   samples/s of the training step alone (forward, backward, optimizer) on batches already
 //           on the device; median over runs of `--steps` steps after a warm-up.
 //   epoch:  samples/s of whole epochs: negative sampling + shuffle + upload + every step.
+//   sample: one epoch of negative sampling + shuffle alone (samples/s; the GPU kernel or the CPU sampler).
 //   eval:   test users/s of the sampled protocol (1 positive + 99 negatives each).
 // Prints a table and writes a JSON array of {"name", "device", "config", "samples_per_s", "median_ms", "runs"}.
 //
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "data/batches.h"
+#include "data/device_sampler.h"
 #include "data/negative_sampler.h"
 #include "data/splits.h"
 #include "data/synthetic.h"
@@ -189,7 +191,22 @@ int main(int argc, char** argv) {
     report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling", epoch_rows / (epoch_median * 1e-3),
            epoch_median, epoch_ms, "samples/s");
 
-    // 3. Sampled evaluation.
+    // 3. Negative sampling alone: one epoch of K = 4 negatives per positive, shuffled, on the device.
+    data::DeviceSampler device_sampler(dataset, 4, 42, device);
+    data::DeviceEpoch device_epoch;
+    device_sampler.sample(1, device_epoch);  // warm-up: uploads, allocations
+    synchronize(device);
+    std::vector<double> sample_ms;
+    for (int64_t r = 0; r < o.runs; ++r) {
+      const auto start = clock_type::now();
+      device_sampler.sample(static_cast<uint32_t>(10 + r), device_epoch);
+      synchronize(device);
+      sample_ms.push_back(seconds(start) * 1e3);
+    }
+    const double sample_median = median(sample_ms);
+    report("negative_sampling_epoch", rows / (sample_median * 1e-3), sample_median, sample_ms, "samples/s");
+
+    // 4. Sampled evaluation.
     recsys::Evaluator evaluator(dataset, device, 10);
     std::vector<double> eval_ms;
     for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {

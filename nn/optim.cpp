@@ -70,22 +70,30 @@ void Adam::step() {
   ++step_count_;
   settings_.lr = lr_;
   settings_.step = step_count_;
-  std::vector<Tensor> params, grads, m, v;
+  // Three kinds of update, each one fused call over its parameters: dense gradients; row-sparse
+  // gradients updated densely (every row moves, untouched ones with g = 0); row-sparse, lazily.
+  std::vector<Tensor> params, grads, m, v, sparse_params, sparse_m, sparse_v;
+  std::vector<ops::RowSparse> sparse_grads;
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Variable& p = parameters_[i].second;
     if (!p.has_grad()) continue;
     const bool sparse = p.sparse_grad().indices.defined() && !p.grad().defined();
-    if (sparse) {  // lazy: touched rows only; dense: every row, untouched ones with g = 0
-      if (lazy_) ops::sparse_adam_step(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
-      else ops::dense_adam_step_rowsparse(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
-      continue;
+    if (sparse && lazy_) {
+      ops::sparse_adam_step(p.mutable_value(), p.sparse_grad(), exp_avg_[i], exp_avg_sq_[i], settings_);
+    } else if (sparse) {
+      sparse_params.push_back(p.value());
+      sparse_grads.push_back(p.sparse_grad());
+      sparse_m.push_back(exp_avg_[i]);
+      sparse_v.push_back(exp_avg_sq_[i]);
+    } else {
+      params.push_back(p.value());
+      grads.push_back(p.dense_grad());
+      m.push_back(exp_avg_[i]);
+      v.push_back(exp_avg_sq_[i]);
     }
-    params.push_back(p.value());
-    grads.push_back(p.dense_grad());
-    m.push_back(exp_avg_[i]);
-    v.push_back(exp_avg_sq_[i]);
   }
   if (!params.empty()) ops::adam_step(params, grads, m, v, settings_);
+  if (!sparse_params.empty()) ops::dense_adam_step_rowsparse(sparse_params, sparse_grads, sparse_m, sparse_v, settings_);
 }
 
 std::vector<std::pair<std::string, Tensor>> Adam::state() const {

@@ -225,7 +225,7 @@ RunResult run_experiment(const RunOptions& options) {
     std::ostringstream line;
     line << "data: " << data_stats.dump() << " loaded in " << std::fixed << std::setprecision(2) << load_seconds << " s";
     log.line(line.str());
-    if (trainer->is_explicit() || config.model.type != ModelType::itempop)
+    if (trainer->has_model())
       log.line("model: " + std::string(to_string(config.model.type)) + ", " +
                std::to_string(trainer->model().parameter_count()) + " parameters");
   }
@@ -243,6 +243,7 @@ RunResult run_experiment(const RunOptions& options) {
 
   const int64_t k = config.eval.k;
   if (resuming) {
+    NCF_CHECK(trainer->has_model(), "--resume: model " << to_string(config.model.type) << " has nothing to resume");
     const SafetensorsFile last = load_safetensors(run_dir + "/last.safetensors");
     for (auto& [name, parameter] : trainer->model().named_parameters()) parameter.mutable_value().copy_from(last.at("model." + name));
     std::map<std::string, Tensor> optimizer_state;
@@ -291,11 +292,9 @@ RunResult run_experiment(const RunOptions& options) {
   // 5. Final evaluation of the best parameters (the last ones for ItemPop / no evaluation).
   json best = json::object(), final = json::object();
   if (!trainer->history().empty()) final = epoch_json(trainer->history().back(), is_explicit);
-  if (trainer->is_explicit() || config.model.type != ModelType::itempop) {
-    if (!trainer->best_parameters().empty()) {
-      for (auto& [name, parameter] : trainer->model().named_parameters())
-        parameter.mutable_value().copy_from(trainer->best_parameters().at(name));
-    }
+  if (trainer->has_model() && !trainer->best_parameters().empty()) {
+    for (auto& [name, parameter] : trainer->model().named_parameters())
+      parameter.mutable_value().copy_from(trainer->best_parameters().at(name));
   }
   const EpochRecord best_record = trainer->evaluate(!is_explicit && config.eval.full_ranking);
   if (is_explicit) {
@@ -318,9 +317,6 @@ RunResult run_experiment(const RunOptions& options) {
   metrics["total_seconds"] = std::chrono::duration<double>(clock::now() - start).count();
   metrics["stopped_early"] = trainer->stopped_early();
   write_file_atomically(run_dir + "/metrics.json", metrics.dump(2) + "\n");
-  if (trainer->history().empty() && !is_explicit && config.model.type != ModelType::itempop) {
-    // nothing trained (resumed a finished run): keep the existing checkpoints
-  }
 
   std::ostringstream summary;
   summary << std::fixed << std::setprecision(4);

@@ -69,6 +69,7 @@ class Trainer {
   // Evaluates the current parameters (sampled, validation, and full ranking when asked).
   EpochRecord evaluate(bool full_ranking) const;
 
+  bool has_model() const { return model_ != nullptr; }  // false for ItemPop, which only evaluates
   ScoringModel& model() { return *model_; }
   nn::Optimizer& optimizer() { return *optimizer_; }
   const std::vector<EpochRecord>& history() const { return history_; }

@@ -109,41 +109,68 @@ void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tens
   }
 }
 
-// Rows are visited in order; untouched runs between two gradient rows are flat loops with g = 0.
+// Elements [begin, end) of one table: rows are visited in order, and the untouched runs between two
+// gradient rows are flat loops with g = 0. The first gradient row is found by binary search.
 template <class T>
-void cpu_dense_adam_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+void dense_adam_rowsparse_range(T* p, T* m, T* v, const int32_t* index, const T* g, int64_t nnz, int64_t dim,
+                                int64_t begin, int64_t end, const AdamUpdate<T>& update) {
+  int64_t k = std::lower_bound(index, index + nnz, static_cast<int32_t>(begin / dim)) - index;
+  int64_t i = begin;
+  while (i < end) {
+    const int64_t next_touched = k < nnz ? std::min<int64_t>(end, index[k] * dim) : end;
+    const T zero = T(0);
+#pragma omp simd
+    for (int64_t j = i; j < next_touched; ++j) update(p[j], zero, m[j], v[j]);
+    i = std::max(i, next_touched);
+    if (i >= end) break;
+    const int64_t row_begin = static_cast<int64_t>(index[k]) * dim;  // element j's gradient: g[k*dim + j - row_begin]
+    const int64_t row_end = std::min<int64_t>(end, row_begin + dim);
+    const T* row_grad = g + k * dim;
+#pragma omp simd
+    for (int64_t j = i; j < row_end; ++j) update(p[j], row_grad[j - row_begin], m[j], v[j]);
+    i = row_end;
+    ++k;
+  }
+}
+
+// All tables in one parallel region: the work is cut into chunks of kParallelChunk elements across
+// every table, so two threads share the update even when each table alone is too small to split.
+template <class T>
+void cpu_dense_adam_rowsparse(const std::vector<Tensor>& params, const std::vector<RowSparse>& grads,
+                              const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
                               const AdamUpdate<T>& update) {
-  const int64_t rows = param.dim(0), dim = param.numel() / std::max<int64_t>(1, rows);
-  const int64_t nnz = grad.indices.numel();
-  const int32_t* index = grad.indices.data<int32_t>();
-  const T* g = grad.rows.data<T>();
-  T* p = param.data<T>();
-  T* m = exp_avg.data<T>();
-  T* v = exp_avg_sq.data<T>();
-  for (int64_t r = 0; r < nnz; ++r)
-    NCF_CHECK(index[r] >= 0 && index[r] < rows && (r == 0 || index[r] > index[r - 1]),
-              "dense_adam_step_rowsparse: indices must be sorted, unique and below " << rows << ", got "
-                                                                                     << index[r] << " at " << r);
-  // Each chunk of elements [begin, end) finds its first gradient row by binary search, then walks.
-  cpu_for_chunks(param.numel(), [&](int64_t begin, int64_t end) {
-    int64_t k = std::lower_bound(index, index + nnz, static_cast<int32_t>(begin / dim)) - index;
-    int64_t i = begin;
-    while (i < end) {
-      const int64_t next_touched = k < nnz ? std::min<int64_t>(end, index[k] * dim) : end;
-      const T zero = T(0);
-#pragma omp simd
-      for (int64_t j = i; j < next_touched; ++j) update(p[j], zero, m[j], v[j]);
-      i = std::max(i, next_touched);
-      if (i >= end) break;
-      const int64_t row_end = std::min<int64_t>(end, (index[k] + 1) * dim);
-      const int64_t row_begin = static_cast<int64_t>(index[k]) * dim;  // element j has gradient g[k*dim + j - row_begin]
-      const T* row_grad = g + k * dim;
-#pragma omp simd
-      for (int64_t j = i; j < row_end; ++j) update(p[j], row_grad[j - row_begin], m[j], v[j]);
-      i = row_end;
-      ++k;
-    }
-  });
+  struct Chunk {
+    size_t table;
+    int64_t begin, end;
+  };
+  std::vector<Chunk> chunks;
+  int64_t total = 0;
+  for (size_t t = 0; t < params.size(); ++t) {
+    const int64_t n = params[t].numel();
+    total += n;
+    for (int64_t begin = 0; begin < n; begin += kParallelChunk)
+      chunks.push_back({t, begin, std::min<int64_t>(n, begin + kParallelChunk)});
+  }
+  auto run = [&](const Chunk& c) {
+    const Tensor& param = params[c.table];
+    const Tensor& m = exp_avg[c.table];
+    const Tensor& v = exp_avg_sq[c.table];
+    const RowSparse& grad = grads[c.table];
+    const int64_t dim = param.numel() / std::max<int64_t>(1, param.dim(0));
+    T* p_data = param.data<T>();
+    T* m_data = m.data<T>();
+    T* v_data = v.data<T>();
+    const T* g_data = grad.rows.data<T>();
+    dense_adam_rowsparse_range<T>(p_data, m_data, v_data, grad.indices.data<int32_t>(), g_data, grad.indices.numel(),
+                                  dim, c.begin, c.end, update);
+  };
+  const int64_t count = static_cast<int64_t>(chunks.size());
+  if (total < kParallelThreshold) {
+    for (const Chunk& c : chunks) run(c);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < count; ++c) run(chunks[c]);
 }
 
 void check_adam_settings(const AdamSettings& s, const char* op) {
@@ -174,20 +201,37 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   });
 }
 
-void dense_adam_step_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+void dense_adam_step_rowsparse(const std::vector<Tensor>& params, const std::vector<RowSparse>& grads,
+                               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
                                const AdamSettings& s) {
-  check_adam_settings(s, "dense_adam_step_rowsparse");
-  const std::vector<Tensor> m_list{exp_avg}, v_list{exp_avg_sq};
-  check_lists("dense_adam_step_rowsparse", {param}, {{"exp_avg", &m_list}, {"exp_avg_sq", &v_list}});
-  NCF_CHECK(grad.rows.defined() && grad.rows.dtype() == param.dtype() && grad.rows.numel() == grad.indices.numel() * (param.numel() / std::max<int64_t>(1, param.dim(0))),
-            "dense_adam_step_rowsparse: gradient rows " << grad.rows.describe() << " do not fit " << param.describe());
-  if (param.is_cuda()) {  // the GPU has bandwidth to spare: densify, then the fused dense update
-    adam_step({param}, {to_dense(grad)}, {exp_avg}, {exp_avg_sq}, s);
+  const char* op = "dense_adam_step_rowsparse";
+  check_adam_settings(s, op);
+  check_lists(op, params, {{"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}});
+  NCF_CHECK(grads.size() == params.size(), op << ": " << params.size() << " parameters but " << grads.size() << " gradients");
+  if (params.empty()) return;
+  for (size_t t = 0; t < params.size(); ++t) {
+    const Tensor& param = params[t];
+    const RowSparse& grad = grads[t];
+    NCF_CHECK(param.ndim() == 2 && grad.indices.defined() && grad.rows.defined() &&
+                  grad.rows.dtype() == param.dtype() && grad.indices.device() == param.device() &&
+                  grad.rows.numel() == grad.indices.numel() * param.dim(1),
+              op << ": gradient rows " << grad.rows.describe() << " do not fit " << param.describe());
+    if (param.is_cuda()) continue;  // the GPU path checks indices in to_dense
+    const int32_t* index = grad.indices.data<int32_t>();
+    for (int64_t r = 0; r < grad.indices.numel(); ++r)
+      NCF_CHECK(index[r] >= 0 && index[r] < param.dim(0) && (r == 0 || index[r] > index[r - 1]),
+                op << ": indices must be sorted, unique and below " << param.dim(0) << ", got " << index[r]
+                   << " at " << r);
+  }
+  if (params[0].is_cuda()) {  // the GPU has bandwidth to spare: densify, then one fused dense update
+    std::vector<Tensor> dense;
+    for (const RowSparse& grad : grads) dense.push_back(to_dense(grad));
+    adam_step(params, dense, exp_avg, exp_avg_sq, s);
     return;
   }
-  NCF_DISPATCH_FLOAT(param.dtype(), "dense_adam_step_rowsparse", [&] {
+  NCF_DISPATCH_FLOAT(params[0].dtype(), op, [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
-    cpu_dense_adam_rowsparse<scalar_t>(param, grad, exp_avg, exp_avg_sq, update);
+    cpu_dense_adam_rowsparse<scalar_t>(params, grads, exp_avg, exp_avg_sq, update);
   });
 }
 

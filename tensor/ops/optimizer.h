@@ -27,7 +27,8 @@ void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Ten
 // Dense Adam for a row-sparse gradient: every row moves, rows absent from `grad` with g = 0 (their
 // moments decay), exactly as adam_step on the densified gradient, but without building it. On the
 // CPU this saves a table-sized allocation, a memset and a pass per step.
-void dense_adam_step_rowsparse(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+void dense_adam_step_rowsparse(const std::vector<Tensor>& params, const std::vector<RowSparse>& grads,
+                               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
                                const AdamSettings& s);
 // `first_step` true: buf = g' (PyTorch's rule), else buf = momentum*buf + g'.
 void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
