@@ -13,6 +13,26 @@ static bool is_directory(const std::string& path) {
 
 std::string source_dir() { return NCF_SOURCE_DIR; }
 
+std::vector<double> test_values(size_t n, double low, double high, uint64_t seed) {
+  std::vector<double> values(n);
+  uint64_t state = seed;
+  for (size_t i = 0; i < n; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    values[i] = low + (high - low) * static_cast<double>(state >> 11) * (1.0 / 9007199254740992.0);
+  }
+  return values;
+}
+
+std::vector<double> values_of(const Tensor& t) {
+  switch (t.dtype()) {
+    case DType::f64: return t.to_vector<double>();
+    case DType::f32: { const auto v = t.to_vector<float>(); return {v.begin(), v.end()}; }
+    case DType::i32: { const auto v = t.to_vector<int32_t>(); return {v.begin(), v.end()}; }
+    case DType::u8: { const auto v = t.to_vector<uint8_t>(); return {v.begin(), v.end()}; }
+  }
+  return {};
+}
+
 std::optional<std::string> find_dataset(const std::string& name) {
   if (const char* env = std::getenv("NCF_DATA_DIR"); env && *env) {
     if (is_directory(std::string(env) + "/" + name)) return std::string(env) + "/" + name;

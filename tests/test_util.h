@@ -10,7 +10,21 @@
 
 #include <doctest/doctest.h>
 
+#include "tensor/tensor.h"
+
 namespace ncf::test {
+
+// Deterministic test data in [low, high) from a 64-bit LCG (independent of the library's RNG).
+std::vector<double> test_values(size_t n, double low, double high, uint64_t seed = 12345);
+
+// A CPU tensor of dtype T holding `values` (rounded to T).
+template <class T>
+Tensor make(const std::vector<double>& values, const Shape& shape) {
+  return Tensor::from_vector(std::vector<T>(values.begin(), values.end()), shape);
+}
+
+// A tensor's values as doubles, whatever its dtype and device.
+std::vector<double> values_of(const Tensor& t);
 
 // The project root (tests run with it as working directory, but binaries may be started elsewhere).
 std::string source_dir();

@@ -8,30 +8,17 @@
 #include "recsys/trainer.h"
 #include "tensor/allocator.h"
 #include "tensor/ops/matmul.h"
+#include "tests/recsys/banded_dataset.h"
 #include "tests/reference/neumf_reference.h"
 
 using namespace ncf;
-using test::as_double;
+using test::values_of;
 using test::flatten;
 
 namespace {
-data::ImplicitDataset banded_dataset() {
-  data::Interactions x;
-  for (int u = 0; u < 60; ++u) {
-    for (int j = 0; j < 8; ++j) {
-      x.user.push_back(x.users.insert(1000 + u));
-      x.item.push_back(x.items.insert(1 + (u + 3 * j) % 80));
-      x.rating.push_back(4.0f);
-      x.timestamp.push_back(100 * u + j);
-    }
-  }
-  data::ImplicitDataset d = data::leave_one_out(x);
-  data::draw_eval_negatives(d, 50, 7);
-  return d;
-}
 
 std::vector<double> train_losses(Device device, std::vector<double>* hr) {
-  const data::ImplicitDataset d = banded_dataset();
+  const data::ImplicitDataset d = test::banded_dataset(60, 80, 50);
   ExperimentConfig config;
   config.model.factors = 8;
   config.model.layers = {16, 8, 4};
@@ -56,12 +43,12 @@ TEST_CASE("cuda tiny NeuMF: logits, gradients and two Adam steps match the float
     const double atol = dtype == DType::f64 ? 1e-12 : 2e-6, rtol = dtype == DType::f64 ? 1e-9 : 1e-5;
     INFO("dtype " << dtype_name(dtype));
     test::TinyNeuMF net(ref, dtype, Device::cuda());
-    NCF_CHECK_CLOSE(as_double(net.logits(ref["batches"][0]).value()), flatten(ref["batch0"]["logits"]), atol, rtol);
+    NCF_CHECK_CLOSE(values_of(net.logits(ref["batches"][0]).value()), flatten(ref["batch0"]["logits"]), atol, rtol);
     ag::Variable loss = net.loss(ref["batches"][0]);
     loss.backward();
     for (auto& [name, parameter] : net.model->named_parameters()) {
       INFO("gradient of " << name);
-      NCF_CHECK_CLOSE(as_double(parameter.dense_grad()), flatten(ref["batch0"]["grads"][name]), atol, rtol);
+      NCF_CHECK_CLOSE(values_of(parameter.dense_grad()), flatten(ref["batch0"]["grads"][name]), atol, rtol);
     }
     test::TinyNeuMF fresh(ref, dtype, Device::cuda());
     nn::Adam adam(fresh.model->named_parameters(), ref["adam"]["settings"]["lr"].get<double>());
@@ -71,7 +58,7 @@ TEST_CASE("cuda tiny NeuMF: logits, gradients and two Adam steps match the float
       adam.step();
       for (auto& [name, parameter] : fresh.model->named_parameters()) {
         INFO("Adam step " << step + 1 << ", " << name);
-        NCF_CHECK_CLOSE(as_double(parameter.value()), flatten(ref["adam"]["steps"][step]["params"][name]), atol, rtol);
+        NCF_CHECK_CLOSE(values_of(parameter.value()), flatten(ref["adam"]["steps"][step]["params"][name]), atol, rtol);
       }
     }
   }
@@ -149,7 +136,7 @@ TEST_CASE("cuda training from a fixed seed matches the CPU run and repeats bit f
 }
 
 TEST_CASE("cuda epoch sampler: the same rows as the CPU sampler, for every shuffle mode") {
-  const data::ImplicitDataset d = banded_dataset();
+  const data::ImplicitDataset d = test::banded_dataset(60, 80, 50);
   for (data::ShuffleMode mode : {data::ShuffleMode::kRows, data::ShuffleMode::kGroups, data::ShuffleMode::kNone}) {
     data::DeviceSampler gpu(d, 4, 42, Device::cuda(), mode);
     data::DeviceSampler cpu(d, 4, 42, Device::cpu(), mode);

@@ -25,6 +25,8 @@ namespace ops = ncf::ops;
 
 namespace {
 
+using ncf::test::values_of;
+
 const Device kGpu = Device::cuda(0);
 const Device kCpu = Device::cpu();
 
@@ -33,27 +35,6 @@ Tensor random_cpu(const Shape& shape, DType dtype, double low, double high, uint
   Tensor t = Tensor::empty(shape, dtype, kCpu);
   ops::uniform_(t, low, high, seed, 0);
   return t;
-}
-
-std::vector<double> values_of(const Tensor& t) {
-  const Tensor host = t.to(kCpu);
-  switch (host.dtype()) {
-    case DType::f64:
-      return host.to_vector<double>();
-    case DType::f32: {
-      const auto v = host.to_vector<float>();
-      return std::vector<double>(v.begin(), v.end());
-    }
-    case DType::i32: {
-      const auto v = host.to_vector<int32_t>();
-      return std::vector<double>(v.begin(), v.end());
-    }
-    case DType::u8: {
-      const auto v = host.to_vector<uint8_t>();
-      return std::vector<double>(v.begin(), v.end());
-    }
-  }
-  return {};
 }
 
 // Bitwise equality of two tensors' bytes (same dtype and shape).

@@ -9,6 +9,7 @@
 #include "recsys/recommend.h"
 #include "recsys/trainer.h"
 #include "tensor/ops/random.h"
+#include "tests/recsys/banded_dataset.h"
 #include "tests/test_util.h"
 
 using namespace ncf;
@@ -25,21 +26,6 @@ recsys::ModelShape tiny_shape(const std::string& type) {
   return shape;
 }
 
-// A small implicit data set: 30 users, 40 items, each user likes a band of items near its own id.
-data::ImplicitDataset banded_dataset() {
-  data::Interactions x;
-  for (int u = 0; u < 30; ++u) {
-    for (int j = 0; j < 8; ++j) {
-      x.user.push_back(x.users.insert(1000 + u));
-      x.item.push_back(x.items.insert(1 + (u + 3 * j) % 40));
-      x.rating.push_back(4.0f);
-      x.timestamp.push_back(100 * u + j);
-    }
-  }
-  data::ImplicitDataset d = data::leave_one_out(x);
-  data::draw_eval_negatives(d, 20, 7);
-  return d;
-}
 }  // namespace
 
 TEST_CASE("gradcheck of every model's forward with respect to all of its parameters") {
@@ -120,7 +106,7 @@ TEST_CASE("the evaluator ranks the held-out item among its negatives; ItemPop sc
 }
 
 TEST_CASE("recommend returns the best unseen items, never a trained one") {
-  data::ImplicitDataset d = banded_dataset();
+  data::ImplicitDataset d = test::banded_dataset(30, 40, 20);
   recsys::Scorer by_id = [](const Tensor&, const Tensor& items) {
     std::vector<float> s;
     for (int32_t i : items.to_vector<int32_t>()) s.push_back(static_cast<float>(i));
@@ -136,7 +122,7 @@ TEST_CASE("recommend returns the best unseen items, never a trained one") {
 }
 
 TEST_CASE("a fixed-seed NeuMF run on the CPU: pinned first losses, same results twice, learns the bands") {
-  const data::ImplicitDataset d = banded_dataset();
+  const data::ImplicitDataset d = test::banded_dataset(30, 40, 20);
   ExperimentConfig config;
   config.model.type = ModelType::neumf;
   config.model.factors = 4;

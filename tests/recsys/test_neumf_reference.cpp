@@ -5,7 +5,7 @@
 #include "tests/reference/neumf_reference.h"
 
 using namespace ncf;
-using test::as_double;
+using test::values_of;
 using test::flatten;
 
 TEST_CASE("tiny NeuMF: logits, loss and every gradient match the float64 reference") {
@@ -15,13 +15,13 @@ TEST_CASE("tiny NeuMF: logits, loss and every gradient match the float64 referen
     INFO("dtype " << dtype_name(dtype));
     test::TinyNeuMF net(ref, dtype, Device::cpu());
     const nlohmann::json& batch = ref["batches"][0];
-    NCF_CHECK_CLOSE(as_double(net.logits(batch).value()), flatten(ref["batch0"]["logits"]), atol, rtol);
+    NCF_CHECK_CLOSE(values_of(net.logits(batch).value()), flatten(ref["batch0"]["logits"]), atol, rtol);
     ag::Variable loss = net.loss(batch);
-    CHECK(as_double(loss.value())[0] == doctest::Approx(ref["batch0"]["loss"].get<double>()).epsilon(rtol));
+    CHECK(values_of(loss.value())[0] == doctest::Approx(ref["batch0"]["loss"].get<double>()).epsilon(rtol));
     loss.backward();
     for (auto& [name, parameter] : net.model->named_parameters()) {
       INFO("gradient of " << name);
-      NCF_CHECK_CLOSE(as_double(parameter.dense_grad()), flatten(ref["batch0"]["grads"][name]), atol, rtol);
+      NCF_CHECK_CLOSE(values_of(parameter.dense_grad()), flatten(ref["batch0"]["grads"][name]), atol, rtol);
     }
   }
 }
@@ -47,12 +47,12 @@ TEST_CASE("tiny NeuMF: two dense Adam steps and two SGD-momentum steps match the
         const nlohmann::json& expected = ref[which]["steps"][step];
         optimizer->zero_grad();
         ag::Variable loss = net.loss(ref["batches"][step]);
-        CHECK(as_double(loss.value())[0] == doctest::Approx(expected["loss_before_step"].get<double>()).epsilon(rtol));
+        CHECK(values_of(loss.value())[0] == doctest::Approx(expected["loss_before_step"].get<double>()).epsilon(rtol));
         loss.backward();
         optimizer->step();
         for (auto& [name, parameter] : net.model->named_parameters()) {
           INFO("step " << step + 1 << ", parameter " << name);
-          NCF_CHECK_CLOSE(as_double(parameter.value()), flatten(expected["params"][name]), atol, rtol);
+          NCF_CHECK_CLOSE(values_of(parameter.value()), flatten(expected["params"][name]), atol, rtol);
         }
       }
     }

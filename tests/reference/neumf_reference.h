@@ -30,12 +30,6 @@ inline std::vector<double> flatten(const nlohmann::json& value) {
   return out;
 }
 
-inline std::vector<double> as_double(const Tensor& t) {
-  if (t.dtype() == DType::f64) return t.to_vector<double>();
-  std::vector<float> f = t.to_vector<float>();
-  return {f.begin(), f.end()};
-}
-
 struct TinyNeuMF {
   nn::ParameterFactory factory;
   std::unique_ptr<recsys::ScoringModel> model;

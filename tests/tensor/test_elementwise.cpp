@@ -20,29 +20,9 @@ namespace ops = ncf::ops;
 
 namespace {
 
-// Deterministic test data in [low, high) from a simple LCG (independent of the library's RNG).
-std::vector<double> test_values(size_t n, double low, double high, uint64_t seed = 12345) {
-  std::vector<double> values(n);
-  uint64_t state = seed;
-  for (size_t i = 0; i < n; ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    values[i] = low + (high - low) * static_cast<double>(state >> 11) * (1.0 / 9007199254740992.0);
-  }
-  return values;
-}
-
-template <class T>
-Tensor make(const std::vector<double>& values, const Shape& shape) {
-  std::vector<T> typed(values.begin(), values.end());
-  return Tensor::from_vector(typed, shape);
-}
-
-// The tensor's values as doubles, whatever its float dtype.
-std::vector<double> values_of(const Tensor& t) {
-  if (t.dtype() == DType::f64) return t.to_vector<double>();
-  const auto f = t.to_vector<float>();
-  return std::vector<double>(f.begin(), f.end());
-}
+using ncf::test::test_values;
+using ncf::test::make;
+using ncf::test::values_of;
 
 // The inputs as the op saw them (rounded to T), so references start from the same numbers.
 template <class T>

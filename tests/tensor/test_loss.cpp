@@ -17,26 +17,14 @@ namespace ops = ncf::ops;
 
 namespace {
 
-std::vector<double> test_values(size_t n, double low, double high, uint64_t seed) {
-  std::vector<double> values(n);
-  uint64_t state = seed;
-  for (size_t i = 0; i < n; ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    values[i] = low + (high - low) * static_cast<double>(state >> 11) * (1.0 / 9007199254740992.0);
-  }
-  return values;
-}
+using ncf::test::test_values;
+using ncf::test::make;
+using ncf::test::values_of;
 
 std::vector<double> labels(size_t n, uint64_t seed) {
   auto u = test_values(n, 0.0, 1.0, seed);
   for (double& v : u) v = v < 0.3 ? 1.0 : 0.0;
   return u;
-}
-
-template <class T>
-Tensor make(const std::vector<double>& values, const Shape& shape) {
-  std::vector<T> typed(values.begin(), values.end());
-  return Tensor::from_vector(typed, shape);
 }
 
 double textbook_bce(const std::vector<double>& x, const std::vector<double>& y) {

@@ -18,6 +18,9 @@ namespace ops = ncf::ops;
 
 namespace {
 
+using ncf::test::make;
+using ncf::test::values_of;
+
 std::vector<double> test_values(size_t n, uint64_t seed) {
   std::vector<double> values(n);
   uint64_t state = seed;
@@ -26,18 +29,6 @@ std::vector<double> test_values(size_t n, uint64_t seed) {
     values[i] = -1.0 + 2.0 * static_cast<double>(state >> 11) * (1.0 / 9007199254740992.0) + 0.1;
   }
   return values;
-}
-
-template <class T>
-Tensor make(const std::vector<double>& values, const Shape& shape) {
-  std::vector<T> typed(values.begin(), values.end());
-  return Tensor::from_vector(typed, shape);
-}
-
-std::vector<double> values_of(const Tensor& t) {
-  if (t.dtype() == DType::f64) return t.to_vector<double>();
-  const auto f = t.to_vector<float>();
-  return std::vector<double>(f.begin(), f.end());
 }
 
 template <class T>
