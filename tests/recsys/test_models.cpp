@@ -145,3 +145,36 @@ TEST_CASE("a fixed-seed NeuMF run on the CPU: pinned first losses, same results 
   NCF_CHECK_CLOSE(losses[0], (std::vector<double>{0.566886, 0.499656, 0.443098}), 0.0, 1e-4);
   CHECK(hr[0][2] >= 0.6);  // the bands are learnable: 0.8 when pinned, with 20 negatives (chance: 0.48)
 }
+
+TEST_CASE("with a validation item the epoch is chosen on validation, and early stopping counts evaluations") {
+  data::Interactions x;
+  for (int u = 0; u < 30; ++u)
+    for (int j = 0; j < 8; ++j) {
+      x.user.push_back(x.users.insert(u));
+      x.item.push_back(x.items.insert((u + 3 * j) % 40));
+      x.rating.push_back(1.0f);
+      x.timestamp.push_back(j);
+    }
+  data::ImplicitDataset d = data::leave_one_out(x, /*validation=*/true);
+  data::draw_eval_negatives(d, 20, 7);
+  ExperimentConfig config;
+  config.model.factors = 4;
+  config.model.layers = {8, 4};
+  config.train.epochs = 6;
+  config.train.batch_size = 32;
+  config.train.lr = 0.01;
+  config.train.early_stop_patience = 2;
+  recsys::Trainer trainer(config, d, Device::cpu());
+  trainer.fit();
+  double best_validation = -1;
+  int64_t chosen = 0;
+  for (const recsys::EpochRecord& r : trainer.history()) {
+    REQUIRE(r.validation.has_value());
+    if (r.validation->ndcg > best_validation) best_validation = r.validation->ndcg, chosen = r.epoch;
+  }
+  CHECK(trainer.best_epoch() == chosen);
+  // Early stopping: training ends 2 evaluations after the best one, or at the last epoch.
+  const int64_t ran = static_cast<int64_t>(trainer.history().size());
+  CHECK(ran == std::min<int64_t>(6, chosen + 2));
+  CHECK(trainer.stopped_early() == (ran < 6));
+}
