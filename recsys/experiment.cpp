@@ -236,10 +236,9 @@ RunResult run_experiment(const RunOptions& options) {
   make_directories(run_dir);
   log.open(run_dir + "/log.txt", resuming);
   log.line("run folder: " + run_dir);
-  if (!resuming) {
-    write_file_atomically(run_dir + "/config.json", to_json(config).dump(2) + "\n");
-    if (!is_explicit) write_file_atomically(run_dir + "/ids.json", ids_json(implicit_data).dump() + "\n");
-  }
+  // On --resume the config is rewritten too: it may carry new overrides (e.g. more epochs).
+  write_file_atomically(run_dir + "/config.json", to_json(config).dump(2) + "\n");
+  if (!resuming && !is_explicit) write_file_atomically(run_dir + "/ids.json", ids_json(implicit_data).dump() + "\n");
 
   const int64_t k = config.eval.k;
   if (resuming) {

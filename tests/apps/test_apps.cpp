@@ -105,6 +105,8 @@ TEST_CASE("--resume continues to the same final metrics as an uninterrupted run"
     CHECK(part["epochs"][e]["hr@10"] == full["epochs"][e]["hr@10"]);
   }
   CHECK(part["best"]["hr@10"] == full["best"]["hr@10"]);
+  // The resumed run's config.json records the new epoch count, so a second --resume has nothing to do.
+  CHECK(nlohmann::json::parse(std::ifstream(dir + "/part/config.json"))["train"]["epochs"] == 4);
   CHECK(part["best"]["full"]["ndcg@10"] == full["best"]["full"]["ndcg@10"]);
   for (const char* file : {"config.json", "metrics.json", "log.txt", "model.safetensors", "last.safetensors", "ids.json"})
     CHECK(exists(dir + "/full/" + file));
