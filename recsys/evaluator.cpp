@@ -28,7 +28,7 @@ Scorer popularity_scorer(const data::ImplicitDataset& data, Device device) {
 
 Evaluator::Evaluator(const data::ImplicitDataset& data, Device device, int64_t k, Heldout heldout,
                      int64_t chunk_rows)
-    : data_(data), device_(device), k_(k), chunk_rows_(chunk_rows) {
+    : data_(data), device_(device), k_(k), chunk_rows_(chunk_rows > 0 ? chunk_rows : device.is_cuda() ? 1 << 18 : 1 << 14) {
   NCF_CHECK(k >= 1, "evaluation cut-off k must be >= 1, got " << k);
   const std::vector<int32_t>& heldout_items = heldout == Heldout::test ? data.test_item : data.validation_item;
   for (int32_t u = 0; u < data.num_users; ++u) {

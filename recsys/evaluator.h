@@ -30,8 +30,10 @@ class Evaluator {
   // heldout: which held-out item is the positive, the test item or the validation item.
   enum class Heldout { test, validation };
 
+  // chunk_rows: rows scored per call; 0 picks 2^18 on a GPU and 2^14 on the CPU, where the chunk's
+  // activations stay in the caching allocator (a wide MLP on 2^18 rows would hold about 1 GB).
   Evaluator(const data::ImplicitDataset& data, Device device, int64_t k, Heldout heldout = Heldout::test,
-            int64_t chunk_rows = 1 << 18);
+            int64_t chunk_rows = 0);
 
   RankingMetrics sampled(const Scorer& scorer) const;
   RankingMetrics full_ranking(const Scorer& scorer) const;
