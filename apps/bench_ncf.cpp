@@ -6,7 +6,8 @@
 //   epoch:  samples/s of whole epochs: negative sampling + shuffle + upload + every step.
 //   sample: one epoch of negative sampling + shuffle alone (samples/s; the GPU kernel or the CPU sampler).
 //   eval:   test users/s of the sampled protocol (1 positive + 99 negatives each).
-// Prints a table and writes a JSON array of {"name", "device", "config", "samples_per_s", "median_ms", "runs"}.
+// Prints a table and writes a JSON array of {"name", "device", "config", "samples_per_s", "median_ms",
+// "runs"}.
 //
 //   bench_ncf --model paper-f8 --batch 256                 (the paper's NeuMF at its batch size)
 //   bench_ncf --model dle-f64 --batch 1048576              (the large-batch configuration)
@@ -25,9 +26,9 @@
 #include "data/splits.h"
 #include "data/synthetic.h"
 #include "nn/file_util.h"
-#include "tensor/allocator.h"
 #include "recsys/evaluator.h"
 #include "recsys/trainer.h"
+#include "tensor/allocator.h"
 
 using namespace ncf;
 using clock_type = std::chrono::steady_clock;
@@ -42,11 +43,16 @@ struct Options {
 recsys::ModelShape shape_for(const std::string& name) {
   recsys::ModelShape s;
   s.type = "neumf";
-  if (name == "paper-f8") s.factors = 8, s.layers = {64, 32, 16, 8};
-  else if (name == "paper-f64") s.factors = 64, s.layers = {512, 256, 128, 64};
-  else if (name == "dle-f64") s.factors = 64, s.layers = {256, 256, 128, 64};
-  else if (name == "tutorial") s.type = "mlp", s.layers = {16, 64, 32};
-  else NCF_FAIL("unknown model shape '" << name << "': expected paper-f8, paper-f64, dle-f64 or tutorial");
+  if (name == "paper-f8")
+    s.factors = 8, s.layers = {64, 32, 16, 8};
+  else if (name == "paper-f64")
+    s.factors = 64, s.layers = {512, 256, 128, 64};
+  else if (name == "dle-f64")
+    s.factors = 64, s.layers = {256, 256, 128, 64};
+  else if (name == "tutorial")
+    s.type = "mlp", s.layers = {16, 64, 32};
+  else
+    NCF_FAIL("unknown model shape '" << name << "': expected paper-f8, paper-f64, dle-f64 or tutorial");
   return s;
 }
 
@@ -55,7 +61,9 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
-double seconds(clock_type::time_point since) { return std::chrono::duration<double>(clock_type::now() - since).count(); }
+double seconds(clock_type::time_point since) {
+  return std::chrono::duration<double>(clock_type::now() - since).count();
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -67,23 +75,37 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
         return argv[++i];
       };
-      if (arg == "--model") o.model = value();
-      else if (arg == "--batch") o.batch = std::stoll(value());
-      else if (arg == "--device") o.device = value();
-      else if (arg == "--steps") o.steps = std::stoll(value());
-      else if (arg == "--runs") o.runs = std::stoll(value());
-      else if (arg == "--epoch-rows") o.epoch_rows = std::stoll(value());
-      else if (arg == "--optimizer") o.optimizer = value();
-      else if (arg == "--users") o.data.users = std::stoi(value());
-      else if (arg == "--items") o.data.items = std::stoi(value());
-      else if (arg == "--ratings") o.data.ratings = std::stoll(value());
-      else if (arg == "--json") o.json_path = value();
+      if (arg == "--model")
+        o.model = value();
+      else if (arg == "--batch")
+        o.batch = std::stoll(value());
+      else if (arg == "--device")
+        o.device = value();
+      else if (arg == "--steps")
+        o.steps = std::stoll(value());
+      else if (arg == "--runs")
+        o.runs = std::stoll(value());
+      else if (arg == "--epoch-rows")
+        o.epoch_rows = std::stoll(value());
+      else if (arg == "--optimizer")
+        o.optimizer = value();
+      else if (arg == "--users")
+        o.data.users = std::stoi(value());
+      else if (arg == "--items")
+        o.data.items = std::stoi(value());
+      else if (arg == "--ratings")
+        o.data.ratings = std::stoll(value());
+      else if (arg == "--json")
+        o.json_path = value();
       else if (arg == "-h" || arg == "--help") {
         std::puts(
-            "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device auto|cpu|cuda]\n"
-            "                 [--optimizer adam|lazy_adam|sgd] [--users N --items N --ratings N] [--json FILE]");
+            "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device "
+            "auto|cpu|cuda]\n"
+            "                 [--optimizer adam|lazy_adam|sgd] [--users N --items N --ratings N] [--json "
+            "FILE]");
         return 0;
-      } else throw std::invalid_argument("unknown argument '" + arg + "'");
+      } else
+        throw std::invalid_argument("unknown argument '" + arg + "'");
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_ncf: %s\n", e.what());
@@ -93,14 +115,16 @@ int main(int argc, char** argv) {
   try {
     const Device device = parse_device(o.device);
     const std::string device_label = device.str() + " (" + device_name(device) + ")";
-    std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch), device_label.c_str());
+    std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch),
+                device_label.c_str());
 
     auto t0 = clock_type::now();
     const data::Interactions ratings = data::generate_synthetic(o.data);
     data::ImplicitDataset dataset = data::leave_one_out(ratings);
     data::draw_eval_negatives(dataset, 99, 7);
-    std::printf("data: %d users, %d items, %lld training pairs (generated and split in %.1f s)\n", dataset.num_users,
-                dataset.num_items, static_cast<long long>(dataset.num_train()), seconds(t0));
+    std::printf("data: %d users, %d items, %lld training pairs (generated and split in %.1f s)\n",
+                dataset.num_users, dataset.num_items, static_cast<long long>(dataset.num_train()),
+                seconds(t0));
 
     ExperimentConfig config;
     recsys::ModelShape shape = shape_for(o.model);
@@ -108,7 +132,8 @@ int main(int argc, char** argv) {
     config.model.factors = shape.factors;
     config.model.layers = shape.layers;
     config.train.batch_size = o.batch;
-    config.train.optimizer = o.optimizer.empty() ? (o.model == "dle-f64" ? OptimizerKind::lazy_adam : OptimizerKind::adam)
+    config.train.optimizer = o.optimizer.empty()
+                                 ? (o.model == "dle-f64" ? OptimizerKind::lazy_adam : OptimizerKind::adam)
                              : o.optimizer == "sgd"       ? OptimizerKind::sgd
                              : o.optimizer == "lazy_adam" ? OptimizerKind::lazy_adam
                                                           : OptimizerKind::adam;
@@ -124,33 +149,40 @@ int main(int argc, char** argv) {
     const Tensor items = Tensor::from_vector(epoch.item, {rows}, device);
     const Tensor labels = Tensor::from_vector(epoch.label, {rows}, device);
     const int64_t batches_available = rows / o.batch;
-    NCF_CHECK(batches_available >= 1, "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
+    NCF_CHECK(batches_available >= 1,
+              "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
     int64_t next = 0;
     auto step = [&]() {
       const int64_t b = (next++ % batches_available) * o.batch;
       optimizer.zero_grad();
-      ag::Variable loss = ag::bce_with_logits(model.forward(users.rows(b, b + o.batch), items.rows(b, b + o.batch)),
-                                              labels.rows(b, b + o.batch).view({o.batch, 1}));
+      ag::Variable loss =
+          ag::bce_with_logits(model.forward(users.rows(b, b + o.batch), items.rows(b, b + o.batch)),
+                              labels.rows(b, b + o.batch).view({o.batch, 1}));
       loss.backward();
       optimizer.step();
     };
 
     nlohmann::json results = nlohmann::json::array();
-    auto report = [&](const std::string& name, double per_second, double median_ms, const std::vector<double>& runs_ms,
-                      const char* unit) {
-      std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit, median_ms,
-                  runs_ms.size());
+    auto report = [&](const std::string& name, double per_second, double median_ms,
+                      const std::vector<double>& runs_ms, const char* unit) {
+      std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit,
+                  median_ms, runs_ms.size());
       results.push_back({{"name", name},
                          {"device", device_label},
-                         {"config", {{"model", o.model}, {"batch", o.batch}, {"users", dataset.num_users},
-                                     {"items", dataset.num_items}, {"train_pairs", dataset.num_train()}}},
+                         {"config",
+                          {{"model", o.model},
+                           {"batch", o.batch},
+                           {"users", dataset.num_users},
+                           {"items", dataset.num_items},
+                           {"train_pairs", dataset.num_train()}}},
                          {"samples_per_s", per_second},
                          {"median_ms", median_ms},
                          {"runs", runs_ms}});
     };
 
     // 1. The step alone. Warm-up fills the caching allocator and cuBLAS' workspaces.
-    const int64_t steps = std::max<int64_t>(1, std::min(o.steps, o.model == "dle-f64" ? batches_available * 4 : o.steps));
+    const int64_t steps =
+        std::max<int64_t>(1, std::min(o.steps, o.model == "dle-f64" ? batches_available * 4 : o.steps));
     for (int i = 0; i < std::min<int64_t>(steps, 20); ++i) step();
     synchronize(device);
     const AllocatorStats before = allocator_for(device).stats();
@@ -179,8 +211,9 @@ int main(int argc, char** argv) {
       const Tensor el = Tensor::from_vector(epoch.label, {rows}, device).rows(0, epoch_rows);
       for (const data::BatchRange range : data::BatchRanges(epoch_rows, o.batch)) {
         optimizer.zero_grad();
-        ag::Variable loss = ag::bce_with_logits(model.forward(eu.rows(range.begin, range.end), ei.rows(range.begin, range.end)),
-                                                el.rows(range.begin, range.end).view({range.size(), 1}));
+        ag::Variable loss = ag::bce_with_logits(
+            model.forward(eu.rows(range.begin, range.end), ei.rows(range.begin, range.end)),
+            el.rows(range.begin, range.end).view({range.size(), 1}));
         loss.backward();
         optimizer.step();
       }
@@ -188,8 +221,8 @@ int main(int argc, char** argv) {
       epoch_ms.push_back(seconds(start) * 1e3);
     }
     const double epoch_median = median(epoch_ms);
-    report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling", epoch_rows / (epoch_median * 1e-3),
-           epoch_median, epoch_ms, "samples/s");
+    report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling",
+           epoch_rows / (epoch_median * 1e-3), epoch_median, epoch_ms, "samples/s");
 
     // 3. Negative sampling alone: one epoch of K = 4 negatives per positive, shuffled, on the device.
     data::DeviceSampler device_sampler(dataset, 4, 42, device);

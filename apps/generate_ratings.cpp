@@ -1,10 +1,10 @@
 // generate_ratings: writes a MovieLens-shaped ratings.csv of any size (data/synthetic.h).
 //   generate_ratings --out datasets/synthetic-ml-20m/ratings.csv [--users 138493 --items 26744
 //                    --ratings 20000263 --seed 20]
+#include <sys/stat.h>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
-#include <sys/stat.h>
 
 #include "data/synthetic.h"
 
@@ -18,15 +18,21 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
         return argv[++i];
       };
-      if (arg == "--out") out = value();
-      else if (arg == "--users") config.users = std::stoi(value());
-      else if (arg == "--items") config.items = std::stoi(value());
-      else if (arg == "--ratings") config.ratings = std::stoll(value());
-      else if (arg == "--seed") config.seed = std::stoull(value());
+      if (arg == "--out")
+        out = value();
+      else if (arg == "--users")
+        config.users = std::stoi(value());
+      else if (arg == "--items")
+        config.items = std::stoi(value());
+      else if (arg == "--ratings")
+        config.ratings = std::stoll(value());
+      else if (arg == "--seed")
+        config.seed = std::stoull(value());
       else if (arg == "-h" || arg == "--help") {
         std::puts("usage: generate_ratings --out FILE [--users N] [--items N] [--ratings N] [--seed S]");
         return 0;
-      } else throw std::invalid_argument("unknown argument '" + arg + "'");
+      } else
+        throw std::invalid_argument("unknown argument '" + arg + "'");
     }
     if (out.empty()) throw std::invalid_argument("--out FILE is required");
   } catch (const std::exception& e) {

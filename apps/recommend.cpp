@@ -10,7 +10,8 @@
 #include "recsys/recommend.h"
 
 namespace {
-const char* kUsage = R"(usage: recommend --run RUN_DIR --user RAW_USER_ID [-k 10] [--device auto|cpu|cuda] [--root DIR]
+const char* kUsage =
+    R"(usage: recommend --run RUN_DIR --user RAW_USER_ID [-k 10] [--device auto|cpu|cuda] [--root DIR]
 
 Loads the run's config.json and model.safetensors (the best epoch), reloads its data set (from the
 cache) to know which items the user has already seen, and prints the K best unseen items.
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown argument '" + arg + "'");
       }
     }
-    if (run_dir.empty() || !have_user || k < 1) throw std::invalid_argument("--run DIR and --user ID are required, k >= 1");
+    if (run_dir.empty() || !have_user || k < 1)
+      throw std::invalid_argument("--run DIR and --user ID are required, k >= 1");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "recommend: %s\n%s", e.what(), kUsage);
     return 2;
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
       shape.layers = config.model.layers;
       model = recsys::make_model(shape, factory);
       const SafetensorsFile checkpoint = load_safetensors(run_dir + "/model.safetensors");
-      for (auto& [name, parameter] : model->named_parameters()) parameter.mutable_value().copy_from(checkpoint.at(name));
+      for (auto& [name, parameter] : model->named_parameters())
+        parameter.mutable_value().copy_from(checkpoint.at(name));
       scorer = recsys::model_scorer(*model);
     }
     std::printf("top %lld for user %lld (%lld items seen in training):\n", static_cast<long long>(k),

@@ -26,13 +26,14 @@ Variable log_sigmoid(const Variable& x);
 Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream);
 
 // ---- reductions (functions_reduce.cpp)
-Variable sum(const Variable& x);                 // (1,)
-Variable mean(const Variable& x);                // (1,)
-Variable sum_cols(const Variable& x);            // (rows, cols) -> (rows, 1): a row-wise dot after mul()
+Variable sum(const Variable& x);       // (1,)
+Variable mean(const Variable& x);      // (1,)
+Variable sum_cols(const Variable& x);  // (rows, cols) -> (rows, 1): a row-wise dot after mul()
 
 // ---- linear algebra (functions_linear.cpp)
-Variable matmul(const Variable& a, const Variable& b);                       // (m, k) @ (k, n)
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias);  // x (b, in) @ W (in, out) + bias (out,)
+Variable matmul(const Variable& a, const Variable& b);  // (m, k) @ (k, n)
+Variable linear(const Variable& x, const Variable& weight,
+                const Variable& bias);  // x (b, in) @ W (in, out) + bias (out,)
 
 // ---- indexing and shape (functions_index.cpp)
 // Rows `indices` (i32 (batch,)) of `table` (rows, dim) -> (batch, dim). The table's gradient is

@@ -53,9 +53,12 @@ struct ActivationNode : Node {
     return op == ops::UnaryOp::relu ? "relu" : op == ops::UnaryOp::sigmoid ? "sigmoid" : "log_sigmoid";
   }
   void backward(const Tensor& g) override {
-    if (op == ops::UnaryOp::relu) accumulate_grad(inputs[0], ops::relu_backward(g, saved));
-    else if (op == ops::UnaryOp::sigmoid) accumulate_grad(inputs[0], ops::sigmoid_backward(g, saved));
-    else accumulate_grad(inputs[0], ops::log_sigmoid_backward(g, saved));
+    if (op == ops::UnaryOp::relu)
+      accumulate_grad(inputs[0], ops::relu_backward(g, saved));
+    else if (op == ops::UnaryOp::sigmoid)
+      accumulate_grad(inputs[0], ops::sigmoid_backward(g, saved));
+    else
+      accumulate_grad(inputs[0], ops::log_sigmoid_backward(g, saved));
   }
 };
 

@@ -15,7 +15,8 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
   for (const Variable& input : inputs) const_cast<Variable&>(input).zero_grad();
   f(inputs).backward();
   std::vector<Tensor> analytic;
-  for (const Variable& input : inputs) analytic.push_back(input.requires_grad() ? input.dense_grad() : Tensor());
+  for (const Variable& input : inputs)
+    analytic.push_back(input.requires_grad() ? input.dense_grad() : Tensor());
 
   GradcheckResult result;
   NoGradGuard no_grad;

@@ -16,14 +16,16 @@ bool grad_enabled() { return g_grad_enabled; }
 NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
 NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
 
-Variable::Variable(Tensor value, bool requires_grad, std::string name) : impl_(std::make_shared<VariableImpl>()) {
+Variable::Variable(Tensor value, bool requires_grad, std::string name)
+    : impl_(std::make_shared<VariableImpl>()) {
   impl_->value = std::move(value);
   impl_->requires_grad = requires_grad;
   impl_->name = std::move(name);
 }
 
 Tensor Variable::dense_grad() const {
-  if (!impl_->sparse_grad.indices.defined()) return impl_->grad.defined() ? impl_->grad : Tensor::zeros_like(impl_->value);
+  if (!impl_->sparse_grad.indices.defined())
+    return impl_->grad.defined() ? impl_->grad : Tensor::zeros_like(impl_->value);
   Tensor dense = impl_->grad.defined() ? impl_->grad.clone() : Tensor::zeros_like(impl_->value);
   ops::scatter_add_rows_(dense, impl_->sparse_grad.indices, impl_->sparse_grad.rows);
   return dense;
@@ -74,9 +76,11 @@ Variable make_result(Tensor output, std::shared_ptr<Node> node, std::vector<Vari
 }
 
 void Variable::backward() const {
-  NCF_CHECK(impl_ && impl_->value.numel() == 1,
-            "backward() starts from a scalar, got " << (impl_ ? impl_->value.describe() : "an undefined variable"));
-  NCF_CHECK(impl_->requires_grad, "backward(): this value does not depend on anything that requires a gradient");
+  NCF_CHECK(
+      impl_ && impl_->value.numel() == 1,
+      "backward() starts from a scalar, got " << (impl_ ? impl_->value.describe() : "an undefined variable"));
+  NCF_CHECK(impl_->requires_grad,
+            "backward(): this value does not depend on anything that requires a gradient");
 
   // Post-order DFS: a node comes after every node that consumes its output.
   std::vector<Node*> order;

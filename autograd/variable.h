@@ -23,10 +23,10 @@ struct Node;
 
 struct VariableImpl {
   Tensor value;
-  Tensor grad;                  // dense gradient, same shape as value (undefined: none yet)
-  ops::RowSparse sparse_grad;   // row-sparse gradient (indices undefined: none yet)
+  Tensor grad;                 // dense gradient, same shape as value (undefined: none yet)
+  ops::RowSparse sparse_grad;  // row-sparse gradient (indices undefined: none yet)
   bool requires_grad = false;
-  bool sparse_gradient = false;  // accumulate gradients row-sparse (embedding tables)
+  bool sparse_gradient = false;   // accumulate gradients row-sparse (embedding tables)
   std::shared_ptr<Node> grad_fn;  // null for leaves
   std::string name;
 };

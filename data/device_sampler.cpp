@@ -6,7 +6,8 @@ namespace ncf::data {
 
 namespace {
 Tensor fitting(Tensor& existing, int64_t rows, DType dtype, Device device) {
-  if (existing.defined() && existing.numel() == rows && existing.dtype() == dtype && existing.device() == device)
+  if (existing.defined() && existing.numel() == rows && existing.dtype() == dtype &&
+      existing.device() == device)
     return existing;
   return Tensor::empty({rows}, dtype, device);
 }
@@ -37,7 +38,8 @@ void DeviceSampler::sample(uint32_t epoch, DeviceEpoch& out) {
   out.labels = fitting(out.labels, rows, DType::f32, device_);
   if (device_.is_cuda()) {
 #ifdef NCF_HAS_CUDA
-    cuda_sample_epoch(train_user_, train_item_, train_offsets_, data_.num_items, negatives_, seed_, epoch, shuffle_, out);
+    cuda_sample_epoch(train_user_, train_item_, train_offsets_, data_.num_items, negatives_, seed_, epoch,
+                      shuffle_, out);
     return;
 #endif
   }

@@ -12,7 +12,8 @@
 namespace ncf::data {
 
 namespace {
-__global__ void sample_epoch_kernel(const int32_t* __restrict__ train_user, const int32_t* __restrict__ train_item,
+__global__ void sample_epoch_kernel(const int32_t* __restrict__ train_user,
+                                    const int32_t* __restrict__ train_item,
                                     const int64_t* __restrict__ offsets, int64_t positives, int32_t num_items,
                                     int negatives, uint64_t seed, uint32_t epoch, int shuffle_mode,
                                     IndexPermutation sigma, int32_t* __restrict__ out_user,
@@ -34,7 +35,8 @@ __global__ void sample_epoch_kernel(const int32_t* __restrict__ train_user, cons
     }
     int64_t destination = r;  // ShuffleMode::kNone
     if (shuffle_mode == static_cast<int>(ShuffleMode::kRows)) destination = static_cast<int64_t>(sigma(r));
-    if (shuffle_mode == static_cast<int>(ShuffleMode::kGroups)) destination = static_cast<int64_t>(sigma(p)) * group + j;
+    if (shuffle_mode == static_cast<int>(ShuffleMode::kGroups))
+      destination = static_cast<int64_t>(sigma(p)) * group + j;
     out_user[destination] = user;
     out_item[destination] = item;
     out_label[destination] = j == 0 ? 1.0f : 0.0f;

@@ -18,7 +18,9 @@ void initialize(Tensor& weight, Init init, uint64_t seed, uint32_t stream, doubl
   const double fan_in = weight.ndim() >= 1 ? static_cast<double>(weight.dim(0)) : 1.0;
   const double fan_out = weight.ndim() >= 2 ? static_cast<double>(weight.dim(1)) : 1.0;
   switch (init) {
-    case Init::normal: ops::normal_(weight, 0.0, stddev, seed, stream); break;
+    case Init::normal:
+      ops::normal_(weight, 0.0, stddev, seed, stream);
+      break;
     case Init::xavier_uniform: {
       const double bound = std::sqrt(6.0 / (fan_in + fan_out));
       ops::uniform_(weight, -bound, bound, seed, stream);
@@ -29,7 +31,9 @@ void initialize(Tensor& weight, Init init, uint64_t seed, uint32_t stream, doubl
       ops::uniform_(weight, -bound, bound, seed, stream);
       break;
     }
-    case Init::zeros: weight.zero_(); break;
+    case Init::zeros:
+      weight.zero_();
+      break;
   }
 }
 

@@ -14,7 +14,8 @@ Tensor ParameterFactory::make(const Shape& shape, Init init, double stddev) {
   return Tensor::from_vector(narrowed, shape, device);
 }
 
-Embedding::Embedding(int64_t rows, int64_t dim, ParameterFactory& factory, double stddev, bool sparse_gradient) {
+Embedding::Embedding(int64_t rows, int64_t dim, ParameterFactory& factory, double stddev,
+                     bool sparse_gradient) {
   NCF_CHECK(rows > 0 && dim > 0, "Embedding needs rows > 0 and dim > 0, got " << rows << " x " << dim);
   weight_ = register_parameter("", factory.make({rows, dim}, Init::normal, stddev));
   weight_.set_sparse_gradient(sparse_gradient);

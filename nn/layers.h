@@ -28,7 +28,8 @@ struct ParameterFactory {
 class Embedding : public Module {
  public:
   // sparse_gradient: keep the table's gradient row-sparse (only the looked-up rows).
-  Embedding(int64_t rows, int64_t dim, ParameterFactory& factory, double stddev = 0.01, bool sparse_gradient = true);
+  Embedding(int64_t rows, int64_t dim, ParameterFactory& factory, double stddev = 0.01,
+            bool sparse_gradient = true);
   Variable forward(const Tensor& indices) const;  // (batch,) i32 -> (batch, dim)
   Variable& weight() { return weight_; }
   int64_t rows() const { return weight_.value().dim(0); }

@@ -9,8 +9,8 @@ std::vector<Tensor> zeros_like_all(const std::vector<NamedParameter>& parameters
   return out;
 }
 
-void load_named(std::vector<Tensor>& targets, const std::vector<NamedParameter>& parameters, const std::string& prefix,
-                const std::map<std::string, Tensor>& tensors) {
+void load_named(std::vector<Tensor>& targets, const std::vector<NamedParameter>& parameters,
+                const std::string& prefix, const std::map<std::string, Tensor>& tensors) {
   for (size_t i = 0; i < parameters.size(); ++i) {
     auto it = tensors.find(prefix + parameters[i].first);
     NCF_CHECK(it != tensors.end(), "optimizer state has no tensor '" << prefix + parameters[i].first << "'");
@@ -45,7 +45,8 @@ void SGD::step() {
 
 std::vector<std::pair<std::string, Tensor>> SGD::state() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  for (size_t i = 0; i < parameters_.size(); ++i) out.emplace_back("momentum." + parameters_[i].first, buffers_[i]);
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    out.emplace_back("momentum." + parameters_[i].first, buffers_[i]);
   return out;
 }
 
@@ -93,7 +94,8 @@ void Adam::step() {
     }
   }
   if (!params.empty()) ops::adam_step(params, grads, m, v, settings_);
-  if (!sparse_params.empty()) ops::dense_adam_step_rowsparse(sparse_params, sparse_grads, sparse_m, sparse_v, settings_);
+  if (!sparse_params.empty())
+    ops::dense_adam_step_rowsparse(sparse_params, sparse_grads, sparse_m, sparse_v, settings_);
 }
 
 std::vector<std::pair<std::string, Tensor>> Adam::state() const {

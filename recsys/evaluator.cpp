@@ -28,9 +28,15 @@ Scorer popularity_scorer(const data::ImplicitDataset& data, Device device) {
 
 Evaluator::Evaluator(const data::ImplicitDataset& data, Device device, int64_t k, Heldout heldout,
                      int64_t chunk_rows)
-    : data_(data), device_(device), k_(k), chunk_rows_(chunk_rows > 0 ? chunk_rows : device.is_cuda() ? 1 << 18 : 1 << 14) {
+    : data_(data),
+      device_(device),
+      k_(k),
+      chunk_rows_(chunk_rows > 0     ? chunk_rows
+                  : device.is_cuda() ? 1 << 18
+                                     : 1 << 14) {
   NCF_CHECK(k >= 1, "evaluation cut-off k must be >= 1, got " << k);
-  const std::vector<int32_t>& heldout_items = heldout == Heldout::test ? data.test_item : data.validation_item;
+  const std::vector<int32_t>& heldout_items =
+      heldout == Heldout::test ? data.test_item : data.validation_item;
   for (int32_t u = 0; u < data.num_users; ++u) {
     if (u < static_cast<int32_t>(heldout_items.size()) && heldout_items[u] >= 0) {
       eval_users_.push_back(u);
@@ -47,7 +53,8 @@ Evaluator::Evaluator(const data::ImplicitDataset& data, Device device, int64_t k
     const int32_t* negatives = data.user_eval_negatives(u);
     int32_t* row = sampled_items_host_.data() + r * row_width_;
     row[0] = positives_[r];
-    for (int64_t j = 0; j < data.eval_negatives_per_user; ++j) row[1 + j] = negatives[j] >= 0 ? negatives[j] : positives_[r];
+    for (int64_t j = 0; j < data.eval_negatives_per_user; ++j)
+      row[1 + j] = negatives[j] >= 0 ? negatives[j] : positives_[r];
     std::fill(users.begin() + r * row_width_, users.begin() + (r + 1) * row_width_, u);
   }
   const int64_t n = static_cast<int64_t>(users.size());
@@ -61,7 +68,8 @@ RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
   const int64_t chunk = std::max<int64_t>(row_width_, chunk_rows_ / row_width_ * row_width_);
   for (int64_t begin = 0; begin < rows; begin += chunk) {
     const int64_t end = std::min(rows, begin + chunk);
-    const std::vector<float> part = scorer(sampled_users_.rows(begin, end), sampled_items_.rows(begin, end)).to_vector<float>();
+    const std::vector<float> part =
+        scorer(sampled_users_.rows(begin, end), sampled_items_.rows(begin, end)).to_vector<float>();
     std::copy(part.begin(), part.end(), scores.begin() + begin);
   }
   const int64_t n_users = static_cast<int64_t>(eval_users_.size());
@@ -90,8 +98,10 @@ RankingMetrics Evaluator::full_ranking(const Scorer& scorer) const {
   for (int64_t first = 0; first < n_users; first += users_per_chunk) {
     const int64_t count = std::min(users_per_chunk, n_users - first);
     for (int64_t j = 0; j < count; ++j)
-      std::fill(users_host.begin() + j * n_items, users_host.begin() + (j + 1) * n_items, eval_users_[first + j]);
-    const Tensor users = Tensor::from_vector(users_host, {users_per_chunk * n_items}, device_).rows(0, count * n_items);
+      std::fill(users_host.begin() + j * n_items, users_host.begin() + (j + 1) * n_items,
+                eval_users_[first + j]);
+    const Tensor users =
+        Tensor::from_vector(users_host, {users_per_chunk * n_items}, device_).rows(0, count * n_items);
     const std::vector<float> scores = scorer(users, items_all.rows(0, count * n_items)).to_vector<float>();
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < count; ++j) {

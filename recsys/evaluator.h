@@ -44,8 +44,8 @@ class Evaluator {
   Device device_;
   int64_t k_, chunk_rows_;
   std::vector<int32_t> eval_users_, positives_;  // users with a held-out item, and that item
-  int64_t row_width_ = 0;                         // 1 positive + eval negatives per user
-  Tensor sampled_users_, sampled_items_;          // (users * row_width,) on the device
+  int64_t row_width_ = 0;                        // 1 positive + eval negatives per user
+  Tensor sampled_users_, sampled_items_;         // (users * row_width,) on the device
   std::vector<int32_t> sampled_items_host_;
 };
 

@@ -24,7 +24,11 @@ using nlohmann::json;
 std::string metric_key(const char* name, int64_t k) { return std::string(name) + "@" + std::to_string(k); }
 
 json ranking_json(const RankingMetrics& m) {
-  return {{metric_key("hr", m.k), m.hr}, {metric_key("ndcg", m.k), m.ndcg}, {"mrr", m.mrr}, {"auc", m.auc}, {"users", m.users}};
+  return {{metric_key("hr", m.k), m.hr},
+          {metric_key("ndcg", m.k), m.ndcg},
+          {"mrr", m.mrr},
+          {"auc", m.auc},
+          {"users", m.users}};
 }
 
 RankingMetrics ranking_from_json(const json& j, int64_t k) {
@@ -151,9 +155,9 @@ class Logger {
     const double fraction = total ? static_cast<double>(done) / total : 1.0;
     const int width = 30, filled = static_cast<int>(fraction * width);
     const double rate = seconds > 0 ? done / seconds : 0.0, eta = rate > 0 ? (total - done) / rate : 0.0;
-    std::cerr << "\repoch " << epoch << " [" << std::string(filled, '#') << std::string(width - filled, '.') << "] "
-              << std::fixed << std::setprecision(0) << 100 * fraction << "%  " << rate << " samples/s  ETA "
-              << std::setprecision(1) << eta << " s   " << std::flush;
+    std::cerr << "\repoch " << epoch << " [" << std::string(filled, '#') << std::string(width - filled, '.')
+              << "] " << std::fixed << std::setprecision(0) << 100 * fraction << "%  " << rate
+              << " samples/s  ETA " << std::setprecision(1) << eta << " s   " << std::flush;
     bar_shown_ = true;
   }
 
@@ -223,7 +227,8 @@ RunResult run_experiment(const RunOptions& options) {
   const double load_seconds = std::chrono::duration<double>(clock::now() - load_start).count();
   {
     std::ostringstream line;
-    line << "data: " << data_stats.dump() << " loaded in " << std::fixed << std::setprecision(2) << load_seconds << " s";
+    line << "data: " << data_stats.dump() << " loaded in " << std::fixed << std::setprecision(2)
+         << load_seconds << " s";
     log.line(line.str());
     if (trainer->has_model())
       log.line("model: " + std::string(to_string(config.model.type)) + ", " +
@@ -232,19 +237,23 @@ RunResult run_experiment(const RunOptions& options) {
 
   // 3. The run folder.
   std::string run_dir = resuming ? options.resume_dir : options.out_dir;
-  if (run_dir.empty()) run_dir = resolve_path("runs/" + config_name(config_path) + "-" + timestamp_now(), options.root);
+  if (run_dir.empty())
+    run_dir = resolve_path("runs/" + config_name(config_path) + "-" + timestamp_now(), options.root);
   make_directories(run_dir);
   log.open(run_dir + "/log.txt", resuming);
   log.line("run folder: " + run_dir);
   // On --resume the config is rewritten too: it may carry new overrides (e.g. more epochs).
   write_file_atomically(run_dir + "/config.json", to_json(config).dump(2) + "\n");
-  if (!resuming && !is_explicit) write_file_atomically(run_dir + "/ids.json", ids_json(implicit_data).dump() + "\n");
+  if (!resuming && !is_explicit)
+    write_file_atomically(run_dir + "/ids.json", ids_json(implicit_data).dump() + "\n");
 
   const int64_t k = config.eval.k;
   if (resuming) {
-    NCF_CHECK(trainer->has_model(), "--resume: model " << to_string(config.model.type) << " has nothing to resume");
+    NCF_CHECK(trainer->has_model(),
+              "--resume: model " << to_string(config.model.type) << " has nothing to resume");
     const SafetensorsFile last = load_safetensors(run_dir + "/last.safetensors");
-    for (auto& [name, parameter] : trainer->model().named_parameters()) parameter.mutable_value().copy_from(last.at("model." + name));
+    for (auto& [name, parameter] : trainer->model().named_parameters())
+      parameter.mutable_value().copy_from(last.at("model." + name));
     std::map<std::string, Tensor> optimizer_state;
     for (const auto& [name, tensor] : last.tensors)
       if (name.rfind("optimizer.", 0) == 0) optimizer_state[name.substr(10)] = tensor;
@@ -264,14 +273,21 @@ RunResult run_experiment(const RunOptions& options) {
   auto metrics_json = [&](const json& best, const json& final) {
     json epochs = json::array();
     for (const EpochRecord& r : trainer->history()) epochs.push_back(epoch_json(r, is_explicit));
-    return json{{"device", device_label}, {"config", config_name(config_path)}, {"model", to_string(config.model.type)},
-                {"data", data_stats},     {"epochs", epochs},                   {"best", best},
-                {"final", final},         {"load_seconds", load_seconds}};
+    return json{{"device", device_label},
+                {"config", config_name(config_path)},
+                {"model", to_string(config.model.type)},
+                {"data", data_stats},
+                {"epochs", epochs},
+                {"best", best},
+                {"final", final},
+                {"load_seconds", load_seconds}};
   };
   TrainerHooks hooks;
   hooks.log = [&](const std::string& line) { log.line(line); };
   if (options.progress_bar)
-    hooks.progress = [&](int64_t epoch, int64_t done, int64_t total, double s) { log.bar(epoch, done, total, s); };
+    hooks.progress = [&](int64_t epoch, int64_t done, int64_t total, double s) {
+      log.bar(epoch, done, total, s);
+    };
   hooks.epoch_end = [&](const EpochRecord& record, bool improved) {
     NamedTensors last;
     for (auto& [name, tensor] : model_tensors(trainer->model())) last.emplace_back("model." + name, tensor);
@@ -284,7 +300,8 @@ RunResult run_experiment(const RunOptions& options) {
                         {"history", history}};
     if (improved) save_safetensors(run_dir + "/model.safetensors", model_tensors(trainer->model()));
     save_safetensors(run_dir + "/last.safetensors", last, {{"state", state.dump()}});
-    write_file_atomically(run_dir + "/metrics.json", metrics_json(json::object(), json::object()).dump(2) + "\n");
+    write_file_atomically(run_dir + "/metrics.json",
+                          metrics_json(json::object(), json::object()).dump(2) + "\n");
   };
   trainer->fit(hooks);
 
@@ -303,7 +320,8 @@ RunResult run_experiment(const RunOptions& options) {
     best["epoch"] = trainer->best_epoch();
     if (best_record.validation) best["validation"] = ranking_json(*best_record.validation);
     if (best_record.full) best["full"] = ranking_json(*best_record.full);
-    best["selected_by"] = std::string(best_record.validation ? "validation " : "test ") + config.train.select_by.str();
+    best["selected_by"] =
+        std::string(best_record.validation ? "validation " : "test ") + config.train.select_by.str();
     // The paper's habit: the best test value over all evaluated epochs.
     double best_hr = 0, best_ndcg = 0;
     for (const EpochRecord& r : trainer->history())
@@ -320,13 +338,15 @@ RunResult run_experiment(const RunOptions& options) {
   std::ostringstream summary;
   summary << std::fixed << std::setprecision(4);
   if (is_explicit) {
-    summary << "best epoch " << trainer->best_epoch() << ": rmse " << best_record.rmse << "  mae " << best_record.mae;
+    summary << "best epoch " << trainer->best_epoch() << ": rmse " << best_record.rmse << "  mae "
+            << best_record.mae;
   } else {
-    summary << "best epoch " << trainer->best_epoch() << ": hr@" << k << " " << best_record.test.hr << "  ndcg@" << k
-            << " " << best_record.test.ndcg << "  (sampled, " << config.eval.negatives << " negatives)";
+    summary << "best epoch " << trainer->best_epoch() << ": hr@" << k << " " << best_record.test.hr
+            << "  ndcg@" << k << " " << best_record.test.ndcg << "  (sampled, " << config.eval.negatives
+            << " negatives)";
     if (best_record.full)
-      summary << "\n             full ranking: hr@" << k << " " << best_record.full->hr << "  ndcg@" << k << " "
-              << best_record.full->ndcg;
+      summary << "\n             full ranking: hr@" << k << " " << best_record.full->hr << "  ndcg@" << k
+              << " " << best_record.full->ndcg;
   }
   log.line(summary.str());
   log.line("wrote " + run_dir + "/metrics.json");

@@ -19,7 +19,7 @@
 namespace ncf::recsys {
 
 struct RunOptions {
-  std::string config_path;             // a config file (ignored with resume_dir: the run's config.json is used)
+  std::string config_path;  // a config file (ignored with resume_dir: the run's config.json is used)
   std::vector<std::string> overrides;  // "train.epochs=3"
   std::string device;                  // overrides train.device when non-empty
   std::string out_dir;                 // default runs/<config name>-<timestamp>

@@ -12,7 +12,8 @@ void check_pair(const Tensor& users, const Tensor& items) {
   check_dtype(users, DType::i32, "model forward", "users");
   check_dtype(items, DType::i32, "model forward", "items");
   NCF_CHECK(users.ndim() == 1 && users.shape() == items.shape(),
-            "model forward: users " << users.describe() << " and items " << items.describe() << " must be (batch,)");
+            "model forward: users " << users.describe() << " and items " << items.describe()
+                                    << " must be (batch,)");
 }
 
 // A (1,) constant in the factory's dtype and device (the global mean rating).
@@ -43,7 +44,8 @@ Variable ScoringModel::embedding_penalty(const Tensor& users, const Tensor& item
 GMF::GMF(const ModelShape& s, nn::ParameterFactory& factory) {
   user_ = &register_module("gmf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory));
   item_ = &register_module("gmf.item", std::make_unique<nn::Embedding>(s.items, s.factors, factory));
-  out_ = &register_module("out", std::make_unique<nn::Linear>(s.factors, 1, factory, nn::Init::lecun_uniform));
+  out_ =
+      &register_module("out", std::make_unique<nn::Linear>(s.factors, 1, factory, nn::Init::lecun_uniform));
   l2_ = s.l2;
   add_penalized_table(user_, true);
   add_penalized_table(item_, false);
@@ -54,14 +56,17 @@ Variable GMF::features(const Tensor& users, const Tensor& items) {
   return ag::mul(user_->forward(users), item_->forward(items));
 }
 
-Variable GMF::forward(const Tensor& users, const Tensor& items) { return out_->forward(features(users, items)); }
+Variable GMF::forward(const Tensor& users, const Tensor& items) {
+  return out_->forward(features(users, items));
+}
 
 MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory) {
   const std::vector<int64_t> layers = checked_tower(s);
   user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory));
   item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
-  out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+  out_ = &register_module("out",
+                          std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
   l2_ = s.l2;
   add_penalized_table(user_, true);
   add_penalized_table(item_, false);
@@ -72,7 +77,9 @@ Variable MLP::features(const Tensor& users, const Tensor& items) {
   return tower_->forward(ag::concat_cols({user_->forward(users), item_->forward(items)}));
 }
 
-Variable MLP::forward(const Tensor& users, const Tensor& items) { return out_->forward(features(users, items)); }
+Variable MLP::forward(const Tensor& users, const Tensor& items) {
+  return out_->forward(features(users, items));
+}
 
 NeuMF::NeuMF(const ModelShape& s, nn::ParameterFactory& factory) {
   const std::vector<int64_t> layers = checked_tower(s);
@@ -90,9 +97,10 @@ NeuMF::NeuMF(const ModelShape& s, nn::ParameterFactory& factory) {
 
 Variable NeuMF::forward(const Tensor& users, const Tensor& items) {
   check_pair(users, items);
-  Variable gmf = ag::mul(gmf_user_->forward(users), gmf_item_->forward(items));                       // (batch, f)
-  Variable mlp = tower_->forward(ag::concat_cols({mlp_user_->forward(users), mlp_item_->forward(items)}));  // (batch, last)
-  return out_->forward(ag::concat_cols({gmf, mlp}));                                                 // (batch, 1)
+  Variable gmf = ag::mul(gmf_user_->forward(users), gmf_item_->forward(items));  // (batch, f)
+  Variable mlp = tower_->forward(
+      ag::concat_cols({mlp_user_->forward(users), mlp_item_->forward(items)}));  // (batch, last)
+  return out_->forward(ag::concat_cols({gmf, mlp}));                             // (batch, 1)
 }
 
 BiasedMF::BiasedMF(const ModelShape& s, nn::ParameterFactory& factory) {
@@ -109,16 +117,19 @@ BiasedMF::BiasedMF(const ModelShape& s, nn::ParameterFactory& factory) {
 Variable BiasedMF::forward(const Tensor& users, const Tensor& items) {
   check_pair(users, items);
   Variable dot = ag::sum_cols(ag::mul(user_->forward(users), item_->forward(items)));  // (batch, 1)
-  Variable biases = ag::add(user_bias_->forward(users), item_bias_->forward(items));  // (batch, 1)
+  Variable biases = ag::add(user_bias_->forward(users), item_bias_->forward(items));   // (batch, 1)
   return ag::add(ag::add(dot, biases), global_mean_);
 }
 
 MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory) {
   const std::vector<int64_t> layers = checked_tower(s);
-  user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory, 0.05));
-  item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
+  user_ =
+      &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory, 0.05));
+  item_ =
+      &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
-  out_ = &register_module("out", std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
+  out_ = &register_module("out",
+                          std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
   l2_ = s.l2;
   add_penalized_table(user_, true);
   add_penalized_table(item_, false);
@@ -162,7 +173,8 @@ void load_pretrained_neumf(ScoringModel& neumf, const std::map<std::string, Tens
       source = find(mlp, name, "MLP");
     } else if (name == "out.weight") {  // (f + last, 1): the GMF rows first, then the MLP rows
       const Tensor g = find(gmf, name, "GMF").to(Device::cpu()), m = find(mlp, name, "MLP").to(Device::cpu());
-      source = ops::concat_cols({ops::scale(g, alpha).view({1, g.numel()}), ops::scale(m, 1.0 - alpha).view({1, m.numel()})})
+      source = ops::concat_cols({ops::scale(g, alpha).view({1, g.numel()}),
+                                 ops::scale(m, 1.0 - alpha).view({1, m.numel()})})
                    .view(target.shape());
     } else if (name == "out.bias") {
       source = ops::add(ops::scale(find(gmf, name, "GMF").to(Device::cpu()), alpha),
@@ -171,7 +183,8 @@ void load_pretrained_neumf(ScoringModel& neumf, const std::map<std::string, Tens
       NCF_FAIL("NeuMF parameter '" << name << "' has no pre-trained counterpart");
     }
     NCF_CHECK(source.shape() == target.shape(), "pre-trained '" << name << "' is " << source.describe()
-                                                                << " but NeuMF expects " << target.describe());
+                                                                << " but NeuMF expects "
+                                                                << target.describe());
     target.copy_from(source.dtype() == target.dtype() ? source : ops::cast(source, target.dtype()));
   }
 }

@@ -36,7 +36,9 @@ class ScoringModel : public nn::Module {
 
  protected:
   // Derived models list their tables here, each with whether users or items index it.
-  void add_penalized_table(nn::Embedding* table, bool indexed_by_user) { tables_.push_back({table, indexed_by_user}); }
+  void add_penalized_table(nn::Embedding* table, bool indexed_by_user) {
+    tables_.push_back({table, indexed_by_user});
+  }
   double l2_ = 0.0;
 
  private:
@@ -44,13 +46,13 @@ class ScoringModel : public nn::Module {
 };
 
 struct ModelShape {
-  std::string type = "neumf";          // gmf | mlp | neumf | mf | mlp_regressor
+  std::string type = "neumf";  // gmf | mlp | neumf | mf | mlp_regressor
   int64_t users = 0, items = 0;
-  int64_t factors = 8;                 // GMF / MF embedding size
+  int64_t factors = 8;                            // GMF / MF embedding size
   std::vector<int64_t> layers = {64, 32, 16, 8};  // MLP tower; embeddings are layers[0]/2
-  double dropout = 0.0;                // after each tower ReLU, training only
-  double l2 = 0.0;                     // see ScoringModel::embedding_penalty
-  double global_mean = 0.0;            // BiasedMF: the training ratings' mean
+  double dropout = 0.0;                           // after each tower ReLU, training only
+  double l2 = 0.0;                                // see ScoringModel::embedding_penalty
+  double global_mean = 0.0;                       // BiasedMF: the training ratings' mean
 };
 
 class GMF : public ScoringModel {

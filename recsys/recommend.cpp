@@ -8,7 +8,8 @@ namespace ncf::recsys {
 
 std::vector<Recommendation> recommend(const Scorer& scorer, const data::ImplicitDataset& data, int32_t user,
                                       int64_t k, Device device) {
-  NCF_CHECK(user >= 0 && user < data.num_users, "user " << user << " out of range (0.." << data.num_users - 1 << ")");
+  NCF_CHECK(user >= 0 && user < data.num_users,
+            "user " << user << " out of range (0.." << data.num_users - 1 << ")");
   const int32_t n = data.num_items;
   std::vector<int32_t> items(n);
   for (int32_t i = 0; i < n; ++i) items[i] = i;
@@ -16,7 +17,8 @@ std::vector<Recommendation> recommend(const Scorer& scorer, const data::Implicit
   std::vector<float> scores = scorer(users_t, Tensor::from_vector(items, {n}, device)).to_vector<float>();
   // Seen items can never be recommended: push them below every real score.
   const int32_t* trained = data.user_items(user);
-  for (int64_t j = 0; j < data.user_count(user); ++j) scores[trained[j]] = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < data.user_count(user); ++j)
+    scores[trained[j]] = -std::numeric_limits<float>::infinity();
   const int64_t unseen = n - data.user_count(user);
   k = std::min<int64_t>(k, unseen);
   std::vector<Recommendation> out;

@@ -1,8 +1,8 @@
 #include "recsys/trainer.h"
 
 #include <chrono>
-#include <iomanip>
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 #include "data/batches.h"
@@ -21,12 +21,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model) {
   switch (train.optimizer) {
     case OptimizerKind::sgd:
-      return std::make_unique<nn::SGD>(model.named_parameters(), train.lr, train.momentum, train.weight_decay);
+      return std::make_unique<nn::SGD>(model.named_parameters(), train.lr, train.momentum,
+                                       train.weight_decay);
     case OptimizerKind::lazy_adam:
-      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/true, train.weight_decay);
+      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/true,
+                                        train.weight_decay);
     case OptimizerKind::adam:
     default:
-      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/false, train.weight_decay);
+      return std::make_unique<nn::Adam>(model.named_parameters(), train.lr, /*lazy=*/false,
+                                        train.weight_decay);
   }
 }
 
@@ -39,19 +42,22 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
 Trainer::Trainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
     : config_(config), device_(device), implicit_(&data) {
   NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
-            "model " << to_string(config.model.type) << " trains on explicit ratings, not on a leave-one-out split");
+            "model " << to_string(config.model.type)
+                     << " trains on explicit ratings, not on a leave-one-out split");
   build_model(data.num_users, data.num_items, 0.0);
   test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
   bool has_validation = false;
   for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
   if (has_validation)
-    validation_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k, Evaluator::Heldout::validation);
+    validation_evaluator_ =
+        std::make_unique<Evaluator>(data, device, config.eval.k, Evaluator::Heldout::validation);
 }
 
 Trainer::Trainer(const ExperimentConfig& config, const data::ExplicitDataset& data, Device device)
     : config_(config), device_(device), explicit_(&data) {
   NCF_CHECK(is_explicit_model(to_string(config.model.type)),
-            "model " << to_string(config.model.type) << " ranks implicit feedback; explicit ratings need mf or mlp_regressor");
+            "model " << to_string(config.model.type)
+                     << " ranks implicit feedback; explicit ratings need mf or mlp_regressor");
   NCF_CHECK(data.train.size() > 0 && data.test.size() > 0, "explicit split has an empty train or test set");
   double sum = 0.0;
   for (float r : data.train.rating) sum += r;
@@ -75,7 +81,8 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   model_ = make_model(shape, factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
-    NCF_CHECK(!pretrain.gmf.empty() && !pretrain.mlp.empty(), "model.pretrain needs both a gmf and an mlp run folder");
+    NCF_CHECK(!pretrain.gmf.empty() && !pretrain.mlp.empty(),
+              "model.pretrain needs both a gmf and an mlp run folder");
     const SafetensorsFile gmf = load_safetensors(pretrain.gmf + "/model.safetensors");
     const SafetensorsFile mlp = load_safetensors(pretrain.mlp + "/model.safetensors");
     load_pretrained_neumf(*model_, gmf.tensors, mlp.tensors, pretrain.alpha);
@@ -120,11 +127,14 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   for (const data::BatchRange range : batches) {
     optimizer_->zero_grad();
     const Tensor batch_targets = targets.rows(range.begin, range.end).view({range.size(), 1});
-    ag::Variable prediction = model_->forward(users.rows(range.begin, range.end), items.rows(range.begin, range.end));
-    ag::Variable loss = explicit_ ? ag::mse(prediction, batch_targets) : ag::bce_with_logits(prediction, batch_targets);
+    ag::Variable prediction =
+        model_->forward(users.rows(range.begin, range.end), items.rows(range.begin, range.end));
+    ag::Variable loss =
+        explicit_ ? ag::mse(prediction, batch_targets) : ag::bce_with_logits(prediction, batch_targets);
     ag::Variable objective = loss;  // the loss plus, when model.l2 > 0, the embedding penalty
     if (config_.model.l2 > 0.0)
-      objective = ag::add(loss, model_->embedding_penalty(users.rows(range.begin, range.end), items.rows(range.begin, range.end)));
+      objective = ag::add(loss, model_->embedding_penalty(users.rows(range.begin, range.end),
+                                                          items.rows(range.begin, range.end)));
     objective.backward();
     optimizer_->step();
     ops::axpy_(loss_sum, static_cast<double>(range.size()), loss.value());
@@ -166,7 +176,8 @@ EpochRecord Trainer::evaluate(bool full_ranking) const {
   record.evaluated = true;
   if (explicit_) {
     const Scorer scorer = model_scorer(*model_);
-    const std::vector<float> predictions = scorer(explicit_test_users_, explicit_test_items_).to_vector<float>();
+    const std::vector<float> predictions =
+        scorer(explicit_test_users_, explicit_test_items_).to_vector<float>();
     record.rmse = rmse(predictions, explicit_->test.rating);
     record.mae = mae(predictions, explicit_->test.rating);
   } else {
@@ -185,7 +196,8 @@ void Trainer::fit(const TrainerHooks& hooks) {
     const auto start = std::chrono::steady_clock::now();
     const double loss = train_epoch(epoch, hooks);
     const double seconds = seconds_since(start);
-    const int64_t rows = implicit_ ? implicit_->num_train() * (1 + config_.train.negatives) : explicit_->train.size();
+    const int64_t rows =
+        implicit_ ? implicit_->num_train() * (1 + config_.train.negatives) : explicit_->train.size();
 
     const bool evaluate_now = epoch % config_.eval.every == 0 || epoch == epochs;
     EpochRecord record = evaluate_now ? evaluate(/*full_ranking=*/false) : EpochRecord{};
@@ -220,14 +232,17 @@ void Trainer::fit(const TrainerHooks& hooks) {
     line.precision(4);
     if (record.evaluated && explicit_) line << "  rmse " << record.rmse << "  mae " << record.mae;
     if (record.evaluated && !explicit_) {
-      line << "  hr@" << record.test.k << " " << record.test.hr << "  ndcg@" << record.test.k << " " << record.test.ndcg;
-      if (record.validation) line << "  (validation hr " << record.validation->hr << " ndcg " << record.validation->ndcg << ")";
+      line << "  hr@" << record.test.k << " " << record.test.hr << "  ndcg@" << record.test.k << " "
+           << record.test.ndcg;
+      if (record.validation)
+        line << "  (validation hr " << record.validation->hr << " ndcg " << record.validation->ndcg << ")";
     }
     if (improved) line << "  *";
     hooks.log(line.str());
     if (hooks.epoch_end) hooks.epoch_end(record, improved);
 
-    if (config_.train.early_stop_patience > 0 && evaluations_without_gain_ >= config_.train.early_stop_patience) {
+    if (config_.train.early_stop_patience > 0 &&
+        evaluations_without_gain_ >= config_.train.early_stop_patience) {
       stopped_early_ = true;
       hooks.log("early stop: no gain in " + config_.train.select_by.str() + " for " +
                 std::to_string(evaluations_without_gain_) + " evaluations");

@@ -20,8 +20,8 @@
 #include <optional>
 #include <string>
 
-#include "data/implicit_dataset.h"
 #include "data/device_sampler.h"
+#include "data/implicit_dataset.h"
 #include "data/splits.h"
 #include "nn/optim.h"
 #include "recsys/config.h"

@@ -14,10 +14,10 @@
 namespace ncf {
 
 struct AllocatorStats {
-  size_t bytes_in_use = 0;     // handed out to live tensors (rounded sizes)
-  size_t peak_bytes = 0;       // largest bytes_in_use seen since the last reset_peak()
-  size_t cached_bytes = 0;     // held in free lists, ready for reuse
-  uint64_t requests = 0;       // allocate() calls
+  size_t bytes_in_use = 0;       // handed out to live tensors (rounded sizes)
+  size_t peak_bytes = 0;         // largest bytes_in_use seen since the last reset_peak()
+  size_t cached_bytes = 0;       // held in free lists, ready for reuse
+  uint64_t requests = 0;         // allocate() calls
   uint64_t raw_allocations = 0;  // calls that reached cudaMalloc / aligned_alloc
 };
 

@@ -23,30 +23,32 @@ const char* cublas_status_name(cublasStatus_t status);
 }  // namespace ncf
 
 // Wraps a CUDA runtime call: on failure throws with the call's text, file, line and CUDA's message.
-#define NCF_CUDA_CHECK(call)                                                                        \
-  do {                                                                                              \
-    const cudaError_t ncf_status_ = (call);                                                         \
-    if (ncf_status_ != cudaSuccess)                                                                 \
-      ::ncf::throw_error(__FILE__, __LINE__,                                                        \
+#define NCF_CUDA_CHECK(call)                                                                                \
+  do {                                                                                                      \
+    const cudaError_t ncf_status_ = (call);                                                                 \
+    if (ncf_status_ != cudaSuccess)                                                                         \
+      ::ncf::throw_error(__FILE__, __LINE__,                                                                \
                          std::string("CUDA call failed: ") + #call + ": " + cudaGetErrorName(ncf_status_) + \
-                             " (" + cudaGetErrorString(ncf_status_) + ")");                        \
+                             " (" + cudaGetErrorString(ncf_status_) + ")");                                 \
   } while (0)
 
-#define NCF_CUBLAS_CHECK(call)                                                                   \
-  do {                                                                                           \
-    const cublasStatus_t ncf_status_ = (call);                                                   \
-    if (ncf_status_ != CUBLAS_STATUS_SUCCESS)                                                    \
-      ::ncf::throw_error(__FILE__, __LINE__,                                                     \
-                         std::string("cuBLAS call failed: ") + #call + ": " + ::ncf::cublas_status_name(ncf_status_)); \
+#define NCF_CUBLAS_CHECK(call)                                                                          \
+  do {                                                                                                  \
+    const cublasStatus_t ncf_status_ = (call);                                                          \
+    if (ncf_status_ != CUBLAS_STATUS_SUCCESS)                                                           \
+      ::ncf::throw_error(                                                                               \
+          __FILE__, __LINE__,                                                                           \
+          std::string("cuBLAS call failed: ") + #call + ": " + ::ncf::cublas_status_name(ncf_status_)); \
   } while (0)
 
 // After every kernel launch: a bad configuration or an earlier asynchronous fault shows up here.
-#define NCF_CUDA_LAUNCH_CHECK(kernel_name)                                                        \
-  do {                                                                                            \
-    const cudaError_t ncf_status_ = cudaGetLastError();                                           \
-    if (ncf_status_ != cudaSuccess)                                                               \
-      ::ncf::throw_error(__FILE__, __LINE__,                                                      \
-                         std::string("kernel launch failed: ") + (kernel_name) + ": " + cudaGetErrorString(ncf_status_)); \
+#define NCF_CUDA_LAUNCH_CHECK(kernel_name)                                                                 \
+  do {                                                                                                     \
+    const cudaError_t ncf_status_ = cudaGetLastError();                                                    \
+    if (ncf_status_ != cudaSuccess)                                                                        \
+      ::ncf::throw_error(                                                                                  \
+          __FILE__, __LINE__,                                                                              \
+          std::string("kernel launch failed: ") + (kernel_name) + ": " + cudaGetErrorString(ncf_status_)); \
   } while (0)
 
 namespace ncf {

@@ -59,8 +59,9 @@ std::string device_name(Device device) {
 
 void require_device(Device device) {
   if (device.is_cpu()) return;
-  NCF_CHECK(cuda_available(), "CUDA was asked for (" << device.str() << ") but no GPU answers: "
-                                                     << cuda_unavailable_reason() << "; use the CPU (--device cpu)");
+  NCF_CHECK(cuda_available(), "CUDA was asked for (" << device.str()
+                                                     << ") but no GPU answers: " << cuda_unavailable_reason()
+                                                     << "; use the CPU (--device cpu)");
 #ifdef NCF_HAS_CUDA
   int count = 0;
   cudaGetDeviceCount(&count);

@@ -20,25 +20,40 @@ constexpr const char* dtype_name(DType dtype) {
 template <class T>
 struct DTypeOf;
 template <>
-struct DTypeOf<float> { static constexpr DType value = DType::f32; };
+struct DTypeOf<float> {
+  static constexpr DType value = DType::f32;
+};
 template <>
-struct DTypeOf<double> { static constexpr DType value = DType::f64; };
+struct DTypeOf<double> {
+  static constexpr DType value = DType::f64;
+};
 template <>
-struct DTypeOf<int32_t> { static constexpr DType value = DType::i32; };
+struct DTypeOf<int32_t> {
+  static constexpr DType value = DType::i32;
+};
 template <>
-struct DTypeOf<uint8_t> { static constexpr DType value = DType::u8; };
+struct DTypeOf<uint8_t> {
+  static constexpr DType value = DType::u8;
+};
 
 template <class T>
 constexpr DType dtype_of = DTypeOf<T>::value;
 
 // Calls fn(T{}) with T the C++ type of a floating dtype (f32 or f64); anything else is an error.
-#define NCF_DISPATCH_FLOAT(dtype, what, ...)                                          \
-  [&] {                                                                               \
-    switch (dtype) {                                                                  \
-      case ::ncf::DType::f32: { using scalar_t = float; return __VA_ARGS__(); }       \
-      case ::ncf::DType::f64: { using scalar_t = double; return __VA_ARGS__(); }      \
-      default: NCF_FAIL(what << ": expects f32 or f64, got " << ::ncf::dtype_name(dtype)); \
-    }                                                                                 \
+#define NCF_DISPATCH_FLOAT(dtype, what, ...)                                        \
+  [&] {                                                                             \
+    switch (dtype) {                                                                \
+      case ::ncf::DType::f32: {                                                     \
+        using scalar_t = float;                                                     \
+        return __VA_ARGS__();                                                       \
+      }                                                                             \
+      case ::ncf::DType::f64: {                                                     \
+        using scalar_t = double;                                                    \
+        return __VA_ARGS__();                                                       \
+      }                                                                             \
+      default:                                                                      \
+        NCF_FAIL(what << ": expects f32 or f64, got " << ::ncf::dtype_name(dtype)); \
+    }                                                                               \
   }()
 
 }  // namespace ncf

@@ -18,13 +18,13 @@ class Error : public std::runtime_error {
 }  // namespace ncf
 
 // NCF_CHECK(cond, "matmul: inner sizes differ, a " << a.shape() << " b " << b.shape());
-#define NCF_CHECK(cond, message_stream)                          \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      std::ostringstream ncf_message_;                           \
-      ncf_message_ << message_stream;                            \
+#define NCF_CHECK(cond, message_stream)                           \
+  do {                                                            \
+    if (!(cond)) {                                                \
+      std::ostringstream ncf_message_;                            \
+      ncf_message_ << message_stream;                             \
       ::ncf::throw_error(__FILE__, __LINE__, ncf_message_.str()); \
-    }                                                            \
+    }                                                             \
   } while (0)
 
 #define NCF_FAIL(message_stream) NCF_CHECK(false, message_stream)

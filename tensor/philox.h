@@ -8,7 +8,8 @@
 // Conventions used throughout the project:
 //   key     = (low 32 bits of seed, high 32 bits of seed)
 //   counter = (index low, index high, stream, 0)   `stream` separates independent uses of one seed
-//                                                    (e.g. weight init of parameter #3, or epoch 7's negatives)
+//                                                    (e.g. weight init of parameter #3, or epoch 7's
+//                                                    negatives)
 // Each call yields four 32-bit words; helpers below turn word 0 into floats and bounded integers.
 #pragma once
 

@@ -16,7 +16,8 @@ class Shape {
 
   Shape() = default;
   Shape(std::initializer_list<int64_t> dims) {
-    NCF_CHECK(dims.size() <= kMaxDims, "a shape has at most " << kMaxDims << " dimensions, got " << dims.size());
+    NCF_CHECK(dims.size() <= kMaxDims,
+              "a shape has at most " << kMaxDims << " dimensions, got " << dims.size());
     for (int64_t d : dims) {
       NCF_CHECK(d >= 0, "negative dimension " << d << " in a shape");
       dims_[ndim_++] = d;
@@ -36,7 +37,8 @@ class Shape {
     return dims_[k];
   }
   void set(int i, int64_t value) {
-    NCF_CHECK(i >= 0 && i < ndim_ && value >= 0, "cannot set dimension " << i << " of " << str() << " to " << value);
+    NCF_CHECK(i >= 0 && i < ndim_ && value >= 0,
+              "cannot set dimension " << i << " of " << str() << " to " << value);
     dims_[i] = value;
   }
   // Product of the dimensions after the first: the length of one row along dimension 0.

@@ -61,9 +61,9 @@ T Tensor::item() const {
   return to_vector<T>()[0];
 }
 
-#define NCF_INSTANTIATE(T)                                                                       \
-  template Tensor Tensor::from_vector<T>(const std::vector<T>&, const Shape&, Device);          \
-  template std::vector<T> Tensor::to_vector<T>() const;                                          \
+#define NCF_INSTANTIATE(T)                                                             \
+  template Tensor Tensor::from_vector<T>(const std::vector<T>&, const Shape&, Device); \
+  template std::vector<T> Tensor::to_vector<T>() const;                                \
   template T Tensor::item<T>() const;
 NCF_INSTANTIATE(float)
 NCF_INSTANTIATE(double)
@@ -127,8 +127,10 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 #ifdef NCF_HAS_CUDA
   const int index = dst_device.is_cuda() ? dst_device.index : src_device.index;
   NCF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, cuda_stream(index)));
-  if (dst_device.is_cpu()) cuda_synchronize(index);  // the host reads dst right after
-  else if (src_device.is_cpu()) cuda_synchronize(index);  // src may be a temporary host buffer
+  if (dst_device.is_cpu())
+    cuda_synchronize(index);  // the host reads dst right after
+  else if (src_device.is_cpu())
+    cuda_synchronize(index);  // src may be a temporary host buffer
 #else
   NCF_FAIL("copy between " << src_device.str() << " and " << dst_device.str() << ": this build has no CUDA");
 #endif
@@ -139,11 +141,13 @@ void check_same_shape(const Tensor& a, const Tensor& b, const char* op) {
 }
 
 void check_same_device(const Tensor& a, const Tensor& b, const char* op) {
-  NCF_CHECK(a.device() == b.device(), op << ": tensors on different devices, " << a.describe() << " vs " << b.describe());
+  NCF_CHECK(a.device() == b.device(),
+            op << ": tensors on different devices, " << a.describe() << " vs " << b.describe());
 }
 
 void check_dtype(const Tensor& t, DType dtype, const char* op, const char* argument) {
-  NCF_CHECK(t.dtype() == dtype, op << ": " << argument << " must be " << dtype_name(dtype) << ", got " << t.describe());
+  NCF_CHECK(t.dtype() == dtype,
+            op << ": " << argument << " must be " << dtype_name(dtype) << ", got " << t.describe());
 }
 
 void synchronize(Device device) {

@@ -1,8 +1,8 @@
 #include "tests/test_util.h"
 
+#include <sys/stat.h>
 #include <cstdio>
 #include <cstdlib>
-#include <sys/stat.h>
 
 namespace ncf::test {
 
@@ -25,10 +25,20 @@ std::vector<double> test_values(size_t n, double low, double high, uint64_t seed
 
 std::vector<double> values_of(const Tensor& t) {
   switch (t.dtype()) {
-    case DType::f64: return t.to_vector<double>();
-    case DType::f32: { const auto v = t.to_vector<float>(); return {v.begin(), v.end()}; }
-    case DType::i32: { const auto v = t.to_vector<int32_t>(); return {v.begin(), v.end()}; }
-    case DType::u8: { const auto v = t.to_vector<uint8_t>(); return {v.begin(), v.end()}; }
+    case DType::f64:
+      return t.to_vector<double>();
+    case DType::f32: {
+      const auto v = t.to_vector<float>();
+      return {v.begin(), v.end()};
+    }
+    case DType::i32: {
+      const auto v = t.to_vector<int32_t>();
+      return {v.begin(), v.end()};
+    }
+    case DType::u8: {
+      const auto v = t.to_vector<uint8_t>();
+      return {v.begin(), v.end()};
+    }
   }
   return {};
 }

@@ -48,18 +48,18 @@ long first_mismatch(const std::vector<A>& got, const std::vector<B>& want, doubl
 }
 
 // CHECK that two arrays agree within atol + rtol*|want|; on failure names the first mismatch.
-#define NCF_CHECK_CLOSE(got_expr, want_expr, atol, rtol)                                                  \
-  do {                                                                                                    \
-    const auto& ncf_got_ = (got_expr);                                                                    \
-    const auto& ncf_want_ = (want_expr);                                                                  \
-    const long ncf_bad_ = ::ncf::test::first_mismatch(ncf_got_, ncf_want_, (atol), (rtol));               \
-    if (ncf_bad_ >= 0 && ncf_got_.size() == ncf_want_.size()) {                                           \
+#define NCF_CHECK_CLOSE(got_expr, want_expr, atol, rtol)                                                 \
+  do {                                                                                                   \
+    const auto& ncf_got_ = (got_expr);                                                                   \
+    const auto& ncf_want_ = (want_expr);                                                                 \
+    const long ncf_bad_ = ::ncf::test::first_mismatch(ncf_got_, ncf_want_, (atol), (rtol));              \
+    if (ncf_bad_ >= 0 && ncf_got_.size() == ncf_want_.size()) {                                          \
       FAIL_CHECK("first mismatch at " << ncf_bad_ << ": got " << double(ncf_got_[ncf_bad_]) << ", want " \
-                                      << double(ncf_want_[ncf_bad_]) << " (atol " << (atol) << ", rtol "  \
-                                      << (rtol) << ", " << ncf_got_.size() << " values)");                \
-    } else if (ncf_bad_ >= 0) {                                                                           \
+                                      << double(ncf_want_[ncf_bad_]) << " (atol " << (atol) << ", rtol " \
+                                      << (rtol) << ", " << ncf_got_.size() << " values)");               \
+    } else if (ncf_bad_ >= 0) {                                                                          \
       FAIL_CHECK("size mismatch: got " << ncf_got_.size() << " values, want " << ncf_want_.size());      \
-    }                                                                                                     \
+    }                                                                                                    \
   } while (0)
 
 }  // namespace ncf::test

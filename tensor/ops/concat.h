@@ -8,7 +8,7 @@
 
 namespace ncf::ops {
 
-Tensor concat_cols(const std::vector<Tensor>& parts);                              // (rows, sum of widths)
+Tensor concat_cols(const std::vector<Tensor>& parts);                                 // (rows, sum of widths)
 std::vector<Tensor> split_cols(const Tensor& x, const std::vector<int64_t>& widths);  // copies
 Tensor repeat_rows(const Tensor& row, int64_t rows);  // row (d,) or (1, d) -> (rows, d)
 

@@ -24,16 +24,16 @@ inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::su
 inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::mul, a, b); }
 inline Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::div, a, b); }
 
-Tensor scale(const Tensor& x, double alpha);         // alpha * x
-Tensor add_scalar(const Tensor& x, double value);    // x + value
+Tensor scale(const Tensor& x, double alpha);           // alpha * x
+Tensor add_scalar(const Tensor& x, double value);      // x + value
 void axpy_(Tensor& y, double alpha, const Tensor& x);  // y += alpha * x (same shape): gradient accumulation
-void fill_(Tensor& t, double value);                 // every element = value (any dtype)
-Tensor cast(const Tensor& x, DType dtype);           // f32 <-> f64 <-> i32 conversions
+void fill_(Tensor& t, double value);                   // every element = value (any dtype)
+Tensor cast(const Tensor& x, DType dtype);             // f32 <-> f64 <-> i32 conversions
 
 // Fused backward helpers of the activations.
-Tensor relu_backward(const Tensor& grad_out, const Tensor& out);         // grad * (out > 0)
-Tensor sigmoid_backward(const Tensor& grad_out, const Tensor& out);      // grad * out * (1 - out)
-Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x);    // grad * sigmoid(-x)
+Tensor relu_backward(const Tensor& grad_out, const Tensor& out);       // grad * (out > 0)
+Tensor sigmoid_backward(const Tensor& grad_out, const Tensor& out);    // grad * out * (1 - out)
+Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x);  // grad * sigmoid(-x)
 
 // Inverted dropout: keep each element with probability 1-p (mask from Philox(seed, stream, i),
 // identical on both devices), scale kept ones by 1/(1-p). `mask` receives the u8 keep mask.

@@ -11,7 +11,7 @@ namespace ncf::ops {
 
 Tensor bce_with_logits(const Tensor& logits, const Tensor& targets);  // -> (1,)
 Tensor bce_with_logits_backward(const Tensor& logits, const Tensor& targets, const Tensor& grad_out);
-Tensor mse(const Tensor& predictions, const Tensor& targets);          // -> (1,)
+Tensor mse(const Tensor& predictions, const Tensor& targets);  // -> (1,)
 Tensor mse_backward(const Tensor& predictions, const Tensor& targets, const Tensor& grad_out);
 
 }  // namespace ncf::ops

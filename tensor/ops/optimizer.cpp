@@ -123,7 +123,8 @@ void dense_adam_rowsparse_range(T* p, T* m, T* v, const int32_t* index, const T*
     for (int64_t j = i; j < next_touched; ++j) update(p[j], zero, m[j], v[j]);
     i = std::max(i, next_touched);
     if (i >= end) break;
-    const int64_t row_begin = static_cast<int64_t>(index[k]) * dim;  // element j's gradient: g[k*dim + j - row_begin]
+    const int64_t row_begin =
+        static_cast<int64_t>(index[k]) * dim;  // element j's gradient: g[k*dim + j - row_begin]
     const int64_t row_end = std::min<int64_t>(end, row_begin + dim);
     const T* row_grad = g + k * dim;
 #pragma omp simd
@@ -161,8 +162,8 @@ void cpu_dense_adam_rowsparse(const std::vector<Tensor>& params, const std::vect
     T* m_data = m.data<T>();
     T* v_data = v.data<T>();
     const T* g_data = grad.rows.data<T>();
-    dense_adam_rowsparse_range<T>(p_data, m_data, v_data, grad.indices.data<int32_t>(), g_data, grad.indices.numel(),
-                                  dim, c.begin, c.end, update);
+    dense_adam_rowsparse_range<T>(p_data, m_data, v_data, grad.indices.data<int32_t>(), g_data,
+                                  grad.indices.numel(), dim, c.begin, c.end, update);
   };
   const int64_t count = static_cast<int64_t>(chunks.size());
   if (total < kParallelThreshold) {
@@ -207,7 +208,8 @@ void dense_adam_step_rowsparse(const std::vector<Tensor>& params, const std::vec
   const char* op = "dense_adam_step_rowsparse";
   check_adam_settings(s, op);
   check_lists(op, params, {{"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}});
-  NCF_CHECK(grads.size() == params.size(), op << ": " << params.size() << " parameters but " << grads.size() << " gradients");
+  NCF_CHECK(grads.size() == params.size(),
+            op << ": " << params.size() << " parameters but " << grads.size() << " gradients");
   if (params.empty()) return;
   for (size_t t = 0; t < params.size(); ++t) {
     const Tensor& param = params[t];

@@ -21,7 +21,8 @@ struct AdamSettings {
 
 // Every list has one entry per parameter, same shapes; all on one device, f32 or f64.
 void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq, const AdamSettings& s);
+               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
+               const AdamSettings& s);
 void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                       const AdamSettings& s);
 // Dense Adam for a row-sparse gradient: every row moves, rows absent from `grad` with g = 0 (their

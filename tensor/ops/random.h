@@ -8,7 +8,7 @@
 
 namespace ncf::ops {
 
-void uniform_(Tensor& t, double low, double high, uint64_t seed, uint32_t stream);  // f32/f64
+void uniform_(Tensor& t, double low, double high, uint64_t seed, uint32_t stream);    // f32/f64
 void normal_(Tensor& t, double mean, double stddev, uint64_t seed, uint32_t stream);  // f32/f64
 // A permutation of 0..n-1 (i32): indices sorted by a random 64-bit key each, ties by index.
 Tensor randperm(int64_t n, uint64_t seed, uint32_t stream, Device device);

@@ -7,9 +7,9 @@
 
 namespace ncf::ops {
 
-Tensor sum(const Tensor& x);                // shape (1,)
-Tensor mean(const Tensor& x);               // shape (1,)
-Tensor sum_axis(const Tensor& x, int axis);   // the axis is removed: (rows, cols) axis 0 -> (cols,)
+Tensor sum(const Tensor& x);                 // shape (1,)
+Tensor mean(const Tensor& x);                // shape (1,)
+Tensor sum_axis(const Tensor& x, int axis);  // the axis is removed: (rows, cols) axis 0 -> (cols,)
 Tensor mean_axis(const Tensor& x, int axis);
 
 }  // namespace ncf::ops

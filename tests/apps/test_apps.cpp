@@ -45,7 +45,8 @@ std::string temp_dir() {
 std::string write_small_experiment(const std::string& dir) {
   std::ofstream data(dir + "/u.data");
   for (int u = 1; u <= 40; ++u)
-    for (int j = 0; j < 10; ++j) data << u << '\t' << 1 + (u * 7 + j * 3) % 50 << '\t' << 4 << '\t' << 1000 * u + j << '\n';
+    for (int j = 0; j < 10; ++j)
+      data << u << '\t' << 1 + (u * 7 + j * 3) % 50 << '\t' << 4 << '\t' << 1000 * u + j << '\n';
   data.close();
   const nlohmann::json config = {
       {"data", {{"format", "movielens-udata"}, {"path", dir + "/u.data"}, {"split", "leave_one_out"}}},
@@ -94,10 +95,14 @@ TEST_CASE("--resume continues to the same final metrics as an uninterrupted run"
   const std::string common = " --quiet --root " + dir;
   REQUIRE(run(bin("train_ncf") + " --config " + config + " --out " + dir + "/full" + common).exit_code == 0);
   // Interrupted after 2 epochs, then resumed to the config's 4.
-  REQUIRE(run(bin("train_ncf") + " --config " + config + " --set train.epochs=2 --out " + dir + "/part" + common).exit_code == 0);
+  REQUIRE(
+      run(bin("train_ncf") + " --config " + config + " --set train.epochs=2 --out " + dir + "/part" + common)
+          .exit_code == 0);
   const Result resumed = run(bin("train_ncf") + " --resume " + dir + "/part --set train.epochs=4" + common);
   REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
-  auto metrics = [](const std::string& path) { return nlohmann::json::parse(std::ifstream(path + "/metrics.json")); };
+  auto metrics = [](const std::string& path) {
+    return nlohmann::json::parse(std::ifstream(path + "/metrics.json"));
+  };
   const nlohmann::json full = metrics(dir + "/full"), part = metrics(dir + "/part");
   REQUIRE(part["epochs"].size() == 4);
   for (int e = 0; e < 4; ++e) {
@@ -108,7 +113,8 @@ TEST_CASE("--resume continues to the same final metrics as an uninterrupted run"
   // The resumed run's config.json records the new epoch count, so a second --resume has nothing to do.
   CHECK(nlohmann::json::parse(std::ifstream(dir + "/part/config.json"))["train"]["epochs"] == 4);
   CHECK(part["best"]["full"]["ndcg@10"] == full["best"]["full"]["ndcg@10"]);
-  for (const char* file : {"config.json", "metrics.json", "log.txt", "model.safetensors", "last.safetensors", "ids.json"})
+  for (const char* file :
+       {"config.json", "metrics.json", "log.txt", "model.safetensors", "last.safetensors", "ids.json"})
     CHECK(exists(dir + "/full/" + file));
   std::system(("rm -rf " + dir).c_str());
 }
@@ -117,16 +123,19 @@ TEST_CASE("recommend prints the top unseen items with titles") {
   const auto data_dir = ncf::test::require_dataset("ml-latest-small", "recommend with titles");
   if (!data_dir) return;
   const std::string dir = temp_dir();
-  const Result train = run(bin("train_ncf") + " --quiet --root " + ncf::test::source_dir() + " --config " +
-                           ncf::test::source_dir() + "/apps/configs/ml-latest-small.json --set train.epochs=1" +
-                           " --set eval.full_ranking=false --set train.device=cpu --set data.path=" + *data_dir +
-                           "/ratings.csv --set data.titles=" + *data_dir + "/movies.csv --out " + dir + "/run");
+  const Result train =
+      run(bin("train_ncf") + " --quiet --root " + ncf::test::source_dir() + " --config " +
+          ncf::test::source_dir() + "/apps/configs/ml-latest-small.json --set train.epochs=1" +
+          " --set eval.full_ranking=false --set train.device=cpu --set data.path=" + *data_dir +
+          "/ratings.csv --set data.titles=" + *data_dir + "/movies.csv --out " + dir + "/run");
   REQUIRE_MESSAGE(train.exit_code == 0, train.output);
-  const Result top = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir + "/run --user 1 -k 5 --device cpu");
+  const Result top = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir +
+                         "/run --user 1 -k 5 --device cpu");
   REQUIRE_MESSAGE(top.exit_code == 0, top.output);
   CHECK(top.output.find("  5. item") != std::string::npos);
   CHECK(top.output.find("(19") != std::string::npos);  // titles carry their year, e.g. "(1995)"
-  const Result unknown = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir + "/run --user 999999 --device cpu");
+  const Result unknown = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir +
+                             "/run --user 999999 --device cpu");
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.output.find("999999") != std::string::npos);
   std::system(("rm -rf " + dir).c_str());

@@ -23,7 +23,8 @@ Variable random_variable(const Shape& shape, unsigned seed, bool requires_grad =
   return Variable(Tensor::from_vector(values, shape), requires_grad);
 }
 
-void check_gradients(const std::function<Variable(const std::vector<Variable>&)>& f, const std::vector<Variable>& inputs) {
+void check_gradients(const std::function<Variable(const std::vector<Variable>&)>& f,
+                     const std::vector<Variable>& inputs) {
   const ag::GradcheckResult result = ag::gradcheck(f, inputs);
   INFO(result.first_failure);
   CHECK(result.ok);
@@ -65,7 +66,8 @@ TEST_CASE("gradcheck: reductions") {
 TEST_CASE("gradcheck: matmul and linear") {
   const Variable a = random_variable({3, 5}, 7), b = random_variable({5, 2}, 8);
   check_gradients([](auto& v) { return weighted_sum(ag::matmul(v[0], v[1])); }, {a, b});
-  const Variable x = random_variable({4, 3}, 9), w = random_variable({3, 2}, 10), bias = random_variable({2}, 11);
+  const Variable x = random_variable({4, 3}, 9), w = random_variable({3, 2}, 10),
+                 bias = random_variable({2}, 11);
   check_gradients([](auto& v) { return weighted_sum(ag::linear(v[0], v[1], v[2])); }, {x, w, bias});
 }
 
@@ -88,14 +90,16 @@ TEST_CASE("embedding's sparse gradient holds only the looked-up rows, summed, in
   CHECK(table.sparse_grad().rows.to_vector<double>() == std::vector<double>{1, 1, 2, 2});
   // A second lookup of the same table in the same graph merges into one row set.
   table.zero_grad();
-  ag::sum(ag::add(ag::embedding(table, indices), ag::embedding(table, Tensor::from_vector<int32_t>({0, 1, 2}, {3}))))
+  ag::sum(ag::add(ag::embedding(table, indices),
+                  ag::embedding(table, Tensor::from_vector<int32_t>({0, 1, 2}, {3}))))
       .backward();
   CHECK(table.sparse_grad().indices.to_vector<int32_t>() == std::vector<int32_t>{0, 1, 2, 3});
   CHECK(table.sparse_grad().rows.to_vector<double>() == std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2});
 }
 
 TEST_CASE("gradcheck: concat_cols") {
-  const Variable a = random_variable({3, 2}, 13), b = random_variable({3, 4}, 14), c = random_variable({3, 1}, 15);
+  const Variable a = random_variable({3, 2}, 13), b = random_variable({3, 4}, 14),
+                 c = random_variable({3, 1}, 15);
   check_gradients([](auto& v) { return weighted_sum(ag::concat_cols({v[0], v[1], v[2]})); }, {a, b, c});
 }
 

@@ -12,8 +12,8 @@
 #include "tests/reference/neumf_reference.h"
 
 using namespace ncf;
-using test::values_of;
 using test::flatten;
+using test::values_of;
 
 namespace {
 
@@ -43,7 +43,8 @@ TEST_CASE("cuda tiny NeuMF: logits, gradients and two Adam steps match the float
     const double atol = dtype == DType::f64 ? 1e-12 : 2e-6, rtol = dtype == DType::f64 ? 1e-9 : 1e-5;
     INFO("dtype " << dtype_name(dtype));
     test::TinyNeuMF net(ref, dtype, Device::cuda());
-    NCF_CHECK_CLOSE(values_of(net.logits(ref["batches"][0]).value()), flatten(ref["batch0"]["logits"]), atol, rtol);
+    NCF_CHECK_CLOSE(values_of(net.logits(ref["batches"][0]).value()), flatten(ref["batch0"]["logits"]), atol,
+                    rtol);
     ag::Variable loss = net.loss(ref["batches"][0]);
     loss.backward();
     for (auto& [name, parameter] : net.model->named_parameters()) {
@@ -58,7 +59,8 @@ TEST_CASE("cuda tiny NeuMF: logits, gradients and two Adam steps match the float
       adam.step();
       for (auto& [name, parameter] : fresh.model->named_parameters()) {
         INFO("Adam step " << step + 1 << ", " << name);
-        NCF_CHECK_CLOSE(values_of(parameter.value()), flatten(ref["adam"]["steps"][step]["params"][name]), atol, rtol);
+        NCF_CHECK_CLOSE(values_of(parameter.value()), flatten(ref["adam"]["steps"][step]["params"][name]),
+                        atol, rtol);
       }
     }
   }
@@ -102,7 +104,8 @@ TEST_CASE("cuda steady-state NeuMF training steps make no cudaMalloc") {
     nn::Adam adam(model->named_parameters(), 1e-3, lazy);
     std::vector<int32_t> users(256), items(256);
     std::vector<float> labels(256);
-    for (int i = 0; i < 256; ++i) users[i] = (i * 37) % 1000, items[i] = (i * 91) % 2000, labels[i] = i % 5 == 0;
+    for (int i = 0; i < 256; ++i)
+      users[i] = (i * 37) % 1000, items[i] = (i * 91) % 2000, labels[i] = i % 5 == 0;
     const Tensor u = Tensor::from_vector(users, {256}, Device::cuda());
     const Tensor it = Tensor::from_vector(items, {256}, Device::cuda());
     const Tensor y = Tensor::from_vector(labels, {256, 1}, Device::cuda());
@@ -137,7 +140,8 @@ TEST_CASE("cuda training from a fixed seed matches the CPU run and repeats bit f
 
 TEST_CASE("cuda epoch sampler: the same rows as the CPU sampler, for every shuffle mode") {
   const data::ImplicitDataset d = test::banded_dataset(60, 80, 50);
-  for (data::ShuffleMode mode : {data::ShuffleMode::kRows, data::ShuffleMode::kGroups, data::ShuffleMode::kNone}) {
+  for (data::ShuffleMode mode :
+       {data::ShuffleMode::kRows, data::ShuffleMode::kGroups, data::ShuffleMode::kNone}) {
     data::DeviceSampler gpu(d, 4, 42, Device::cuda(), mode);
     data::DeviceSampler cpu(d, 4, 42, Device::cpu(), mode);
     for (uint32_t epoch : {1u, 7u}) {

@@ -27,7 +27,8 @@ TEST_CASE("modules name their parameters by dotted path, in registration order")
   TwoLayer model(factory);
   std::vector<std::string> names;
   for (auto& [name, p] : model.named_parameters()) names.push_back(name);
-  CHECK(names == std::vector<std::string>{"user", "mlp.0.weight", "mlp.0.bias", "mlp.1.weight", "mlp.1.bias"});
+  CHECK(names ==
+        std::vector<std::string>{"user", "mlp.0.weight", "mlp.0.bias", "mlp.1.weight", "mlp.1.bias"});
   CHECK(model.parameter_count() == 5 * 3 + 3 * 4 + 4 + 4 * 2 + 2);
   model.eval();
   CHECK(!model.tower->is_training());

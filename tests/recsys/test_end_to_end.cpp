@@ -1,8 +1,8 @@
 // End to end on the shipped ml-latest-small: ratings.csv -> leave-one-out -> NeuMF (the paper's f=8
 // configuration) for 3 epochs on the CPU -> HR@10 against 99 sampled negatives. ItemPop reaches about
 // 0.59 on this split (CONVENTIONS.md); the model must be well above it (+0.05 at least).
-#include <cstdlib>
 #include <unistd.h>
+#include <cstdlib>
 
 #include "recsys/experiment.h"
 #include "tests/test_util.h"
@@ -31,7 +31,8 @@ TEST_CASE("NeuMF on the shipped ml-latest-small beats ItemPop by a wide margin i
   options.out_dir = out + "/neumf";
   const nlohmann::json metrics = recsys::run_experiment(options).metrics;
   const double hr = metrics["best"]["hr@10"].get<double>(), ndcg = metrics["best"]["ndcg@10"].get<double>();
-  MESSAGE("ml-latest-small, 3 CPU epochs: NeuMF hr@10 " << hr << " ndcg@10 " << ndcg << "; ItemPop hr@10 " << itempop_hr);
+  MESSAGE("ml-latest-small, 3 CPU epochs: NeuMF hr@10 " << hr << " ndcg@10 " << ndcg << "; ItemPop hr@10 "
+                                                        << itempop_hr);
   CHECK(itempop_hr == doctest::Approx(0.59).epsilon(0.05));
   CHECK(hr >= 0.65);
   CHECK(hr >= itempop_hr + 0.05);

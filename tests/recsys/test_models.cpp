@@ -43,7 +43,8 @@ TEST_CASE("gradcheck of every model's forward with respect to all of its paramet
     for (ag::Variable& p : parameters) ops::uniform_(p.mutable_value(), 0.2, 0.9, 5, stream++);
     const std::vector<double> weights = {0.3, -0.7, 1.1, 0.5, -0.2};
     auto f = [&](const std::vector<ag::Variable>&) {
-      return ag::sum(ag::mul(model->forward(users, items), ag::Variable(Tensor::from_vector(weights, {5, 1}))));
+      return ag::sum(
+          ag::mul(model->forward(users, items), ag::Variable(Tensor::from_vector(weights, {5, 1}))));
     };
     const ag::GradcheckResult result = ag::gradcheck(f, parameters);
     INFO(result.first_failure);
@@ -68,7 +69,8 @@ TEST_CASE("NeuMF pre-training copies GMF and MLP and fuses the output layer with
   for (float w : gmf_tensors["out.weight"].to_vector<float>()) want.push_back(0.25f * w);
   for (float w : mlp_tensors["out.weight"].to_vector<float>()) want.push_back(0.75f * w);
   NCF_CHECK_CLOSE(got["out.weight"].to_vector<float>(), want, 1e-7, 1e-6);
-  const float bias = 0.25f * gmf_tensors["out.bias"].item<float>() + 0.75f * mlp_tensors["out.bias"].item<float>();
+  const float bias =
+      0.25f * gmf_tensors["out.bias"].item<float>() + 0.75f * mlp_tensors["out.bias"].item<float>();
   CHECK(got["out.bias"].item<float>() == doctest::Approx(bias).epsilon(1e-6));
   gmf_tensors.erase("gmf.user");
   CHECK_THROWS_WITH_AS(recsys::load_pretrained_neumf(*neumf, gmf_tensors, mlp_tensors, 0.5),
@@ -86,7 +88,8 @@ TEST_CASE("the evaluator ranks the held-out item among its negatives; ItemPop sc
   d.eval_negatives_per_user = 3;
   d.eval_negatives = {3, 4, 2, /*user 1:*/ 0, 5, -1};  // user 0 lists its positive (dropped); -1 is padding
   recsys::Evaluator evaluator(d, Device::cpu(), 1);
-  // Scores: item id as score -> user 0: positive 2 vs {3, 4} -> rank 2; user 1: positive 1 vs {0, 5} -> rank 1.
+  // Scores: item id as score -> user 0: positive 2 vs {3, 4} -> rank 2; user 1: positive 1 vs {0, 5} ->
+  // rank 1.
   recsys::Scorer by_id = [](const Tensor&, const Tensor& items) {
     std::vector<float> s;
     for (int32_t i : items.to_vector<int32_t>()) s.push_back(static_cast<float>(i));
@@ -101,7 +104,8 @@ TEST_CASE("the evaluator ranks the held-out item among its negatives; ItemPop sc
   RankingMetrics full = recsys::Evaluator(d, Device::cpu(), 10).full_ranking(by_id);
   CHECK(full.mrr == doctest::Approx((1.0 / 4 + 1.0 / 5) / 2));
   // ItemPop: user 1's positive (item 1, popularity 1) beats item 5 (0) but ties lose: item 0 has 2.
-  RankingMetrics pop = recsys::Evaluator(d, Device::cpu(), 2).sampled(recsys::popularity_scorer(d, Device::cpu()));
+  RankingMetrics pop =
+      recsys::Evaluator(d, Device::cpu(), 2).sampled(recsys::popularity_scorer(d, Device::cpu()));
   CHECK(pop.hr == doctest::Approx(0.5));  // user 0: item 2 (0) ties 3 and 4 (0) -> rank 2, a miss at k = 2
 }
 

@@ -5,8 +5,8 @@
 #include "tests/reference/neumf_reference.h"
 
 using namespace ncf;
-using test::values_of;
 using test::flatten;
+using test::values_of;
 
 TEST_CASE("tiny NeuMF: logits, loss and every gradient match the float64 reference") {
   const nlohmann::json ref = test::load_neumf_reference();
@@ -36,9 +36,9 @@ TEST_CASE("tiny NeuMF: two dense Adam steps and two SGD-momentum steps match the
       const nlohmann::json& settings = ref[which]["settings"];
       std::unique_ptr<nn::Optimizer> optimizer;
       if (which == "adam") {
-        optimizer = std::make_unique<nn::Adam>(net.model->named_parameters(), settings["lr"].get<double>(), false, 0.0,
-                                               settings["beta1"].get<double>(), settings["beta2"].get<double>(),
-                                               settings["eps"].get<double>());
+        optimizer = std::make_unique<nn::Adam>(
+            net.model->named_parameters(), settings["lr"].get<double>(), false, 0.0,
+            settings["beta1"].get<double>(), settings["beta2"].get<double>(), settings["eps"].get<double>());
       } else {
         optimizer = std::make_unique<nn::SGD>(net.model->named_parameters(), settings["lr"].get<double>(),
                                               settings["momentum"].get<double>());
@@ -47,7 +47,8 @@ TEST_CASE("tiny NeuMF: two dense Adam steps and two SGD-momentum steps match the
         const nlohmann::json& expected = ref[which]["steps"][step];
         optimizer->zero_grad();
         ag::Variable loss = net.loss(ref["batches"][step]);
-        CHECK(values_of(loss.value())[0] == doctest::Approx(expected["loss_before_step"].get<double>()).epsilon(rtol));
+        CHECK(values_of(loss.value())[0] ==
+              doctest::Approx(expected["loss_before_step"].get<double>()).epsilon(rtol));
         loss.backward();
         optimizer->step();
         for (auto& [name, parameter] : net.model->named_parameters()) {

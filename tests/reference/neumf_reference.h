@@ -55,7 +55,9 @@ struct TinyNeuMF {
     const std::vector<int32_t> v = values.get<std::vector<int32_t>>();
     return Tensor::from_vector(v, {static_cast<int64_t>(v.size())}, factory.device);
   }
-  ag::Variable logits(const nlohmann::json& batch) { return model->forward(ids(batch["users"]), ids(batch["items"])); }
+  ag::Variable logits(const nlohmann::json& batch) {
+    return model->forward(ids(batch["users"]), ids(batch["items"]));
+  }
   ag::Variable loss(const nlohmann::json& batch) {
     const std::vector<double> labels = batch["labels"].get<std::vector<double>>();
     return ag::bce_with_logits(logits(batch), tensor(labels, {static_cast<int64_t>(labels.size()), 1}));
