@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "base/files.h"
 #include "data/batches.h"
 #include "data/device_sampler.h"
 #include "data/negative_sampler.h"
 #include "data/splits.h"
 #include "data/synthetic.h"
-#include "nn/file_util.h"
 #include "recsys/evaluator.h"
 #include "recsys/trainer.h"
 #include "tensor/allocator.h"

@@ -11,7 +11,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
-#include <stdexcept>
+
+#include "base/error.h"
 
 #include "data/negative_sampler.h"
 
@@ -26,8 +27,8 @@ struct BatchRange {
 class BatchRanges {
  public:
   BatchRanges(int64_t rows, int64_t batch_size, int64_t align = 1, bool drop_last = false) : rows_(rows) {
-    if (batch_size <= 0 || align <= 0)
-      throw std::invalid_argument("BatchRanges: batch size and align must be > 0");
+    NCF_CHECK(batch_size > 0 && align > 0,
+              "BatchRanges: batch size and align must be > 0, got " << batch_size << " and " << align);
     batch_ = std::max(align, batch_size / align * align);
     count_ = drop_last ? rows / batch_ : (rows + batch_ - 1) / batch_;
   }

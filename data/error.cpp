@@ -13,12 +13,9 @@ static std::string format_message(const std::string& file, int64_t line, int col
 }
 
 DataError::DataError(const std::string& file, const std::string& what)
-    : std::runtime_error(format_message(file, 0, 0, what)), file_(file) {}
+    : Error(format_message(file, 0, 0, what)), file_(file) {}
 
 DataError::DataError(const std::string& file, int64_t line, int column, const std::string& what)
-    : std::runtime_error(format_message(file, line, column, what)),
-      file_(file),
-      line_(line),
-      column_(column) {}
+    : Error(format_message(file, line, column, what)), file_(file), line_(line), column_(column) {}
 
 }  // namespace ncf::data

@@ -1,14 +1,17 @@
-// DataError: the one exception type of the data layer. Its message always says where (file, 1-based
-// line, 1-based field number when one applies) and what was wrong, so a user can fix the input file.
+// DataError: the error of a data file. Its message always says where (file, 1-based line, 1-based
+// field number when one applies) and what was wrong, so a user can fix the input file. It is an
+// ncf::Error (base/error.h), like every error of the project; problems that are not about a file
+// (a bad argument, an inconsistent option) are plain NCF_CHECK failures naming the values.
 #pragma once
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
+
+#include "base/error.h"
 
 namespace ncf::data {
 
-class DataError : public std::runtime_error {
+class DataError : public Error {
  public:
   // A problem with no particular place in a file (e.g. "cannot open", an inconsistent option).
   DataError(const std::string& file, const std::string& what);

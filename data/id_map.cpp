@@ -2,8 +2,9 @@
 #include "data/id_map.h"
 
 #include <limits>
-#include <stdexcept>
 #include <string>
+
+#include "base/error.h"
 
 namespace ncf::data {
 
@@ -11,7 +12,8 @@ IdMap IdMap::from_raw_ids(std::vector<int64_t> raw_ids) {
   IdMap map;
   map.reserve(static_cast<int64_t>(raw_ids.size()));
   for (int64_t raw : raw_ids) {
-    if (map.find(raw) >= 0) throw std::invalid_argument("IdMap: duplicated raw id " + std::to_string(raw));
+    NCF_CHECK(map.find(raw) < 0, "IdMap: raw id " << raw << " appears twice (at dense ids " << map.find(raw)
+                                                  << " and " << map.size() << ")");
     map.insert(raw);
   }
   return map;
@@ -25,7 +27,7 @@ IdMap IdMap::identity(int32_t n) {
 
 int32_t IdMap::dense(int64_t raw) const {
   const int32_t id = find(raw);
-  if (id < 0) throw std::out_of_range("IdMap: unknown raw id " + std::to_string(raw));
+  NCF_CHECK(id >= 0, "IdMap: unknown raw id " << raw << " (the map holds " << size() << " ids)");
   return id;
 }
 
@@ -54,9 +56,8 @@ int32_t IdMap::insert(int64_t raw) {
     if (dense < 0) break;
     if (raw_[dense] == raw) return dense;
   }
-  if (raw_.size() >= static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-    throw std::length_error("IdMap: more than 2^31-1 distinct ids do not fit dense int32 ids");
-  }
+  NCF_CHECK(raw_.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()),
+            "IdMap: raw id " << raw << " would be distinct id number 2^31, more than dense int32 ids hold");
   const int32_t dense = size();
   raw_.push_back(raw);
   slots_[slot] = dense;

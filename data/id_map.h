@@ -31,13 +31,13 @@ class IdMap {
       if (raw_[dense] == raw) return dense;
     }
   }
-  // Dense id of `raw`; throws std::out_of_range when absent.
+  // Dense id of `raw`; ncf::Error when absent.
   int32_t dense(int64_t raw) const;
   // Raw id of a dense id (0 <= dense < size()).
   int64_t raw(int32_t dense) const { return raw_[dense]; }
   const std::vector<int64_t>& raw_ids() const { return raw_; }
 
-  // Dense id of `raw`, adding it as the next id when new. Throws std::length_error past INT32_MAX ids.
+  // Dense id of `raw`, adding it as the next id when new. ncf::Error past INT32_MAX ids.
   int32_t insert(int64_t raw);
   void reserve(int64_t expected_ids);
 

@@ -2,8 +2,8 @@
 #include "data/implicit_dataset.h"
 
 #include <algorithm>
-#include <stdexcept>
 
+#include "base/error.h"
 #include "data/item_bitmap.h"
 #include "data/sampling_core.h"
 
@@ -76,7 +76,7 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
 }
 
 void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {
-  if (n < 0) throw std::invalid_argument("draw_eval_negatives: negative count");
+  NCF_CHECK(n >= 0, "draw_eval_negatives: the negative count must be >= 0, got " << n);
   data.eval_negatives_per_user = n;
   data.eval_negatives.assign(static_cast<int64_t>(data.num_users) * n, -1);
 #pragma omp parallel

@@ -2,13 +2,14 @@
 // ids in one place guarantees that every transform returns IdMaps consistent with its rows.
 #include "data/interactions.h"
 
-#include <stdexcept>
+#include "base/error.h"
 
 namespace ncf::data {
 
 Interactions select_rows(const Interactions& in, const std::vector<uint8_t>& keep) {
-  if (static_cast<int64_t>(keep.size()) != in.size())
-    throw std::invalid_argument("select_rows: mask size mismatch");
+  NCF_CHECK(static_cast<int64_t>(keep.size()) == in.size(), "select_rows: a keep mask of "
+                                                                << keep.size() << " entries for " << in.size()
+                                                                << " rows of " << in.source);
   Interactions out;
   out.source = in.source;
   out.titles = in.titles;

@@ -19,9 +19,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <string>
 
+#include "base/error.h"
 #include "data/item_bitmap.h"
 #include "data/random_streams.h"
 #include "data/sampling_core.h"
@@ -64,11 +64,11 @@ int64_t share_begin(int64_t positives, int threads, int t) { return positives * 
 TrainingSampler::TrainingSampler(const ImplicitDataset& data, int negatives, uint64_t seed,
                                  ShuffleMode shuffle)
     : data_(&data), negatives_(negatives), seed_(seed), shuffle_(shuffle) {
-  if (negatives < 0) throw std::invalid_argument("TrainingSampler: negative count must be >= 0");
+  NCF_CHECK(negatives >= 0, "TrainingSampler: the negative count must be >= 0, got " << negatives);
   for (int32_t u = 0; u < data.num_users; ++u) {
     if (negatives > 0 && data.user_count(u) >= data.num_items)
-      throw std::invalid_argument("TrainingSampler: user " + std::to_string(u) +
-                                  " trained on every item, no negative can be drawn");
+      NCF_FAIL("TrainingSampler: user " << u << " trained on all " << data.num_items
+                                        << " items, so no negative can be drawn");
   }
 }
 

@@ -33,7 +33,7 @@ struct TrainingEpoch {
 
 class TrainingSampler {
  public:
-  // Keeps a reference to `data`, which must outlive the sampler. Throws std::invalid_argument when a user
+  // Keeps a reference to `data`, which must outlive the sampler. Throws ncf::Error when a user
   // trained on every item (no negative exists for it).
   TrainingSampler(const ImplicitDataset& data, int negatives = 4, uint64_t seed = 42,
                   ShuffleMode shuffle = ShuffleMode::kRows);

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <stdexcept>
 
+#include "base/error.h"
 #include "data/random_streams.h"
 
 namespace ncf::data {
@@ -57,7 +57,7 @@ ExplicitDataset split_by_mask(const Interactions& x, const std::vector<uint8_t>&
 }
 
 void check_fraction(double f) {
-  if (!(f >= 0.0 && f <= 1.0)) throw std::invalid_argument("test_fraction must be in [0, 1]");
+  NCF_CHECK(f >= 0.0 && f <= 1.0, "test_fraction must be in [0, 1], got " << f);
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -40,7 +39,9 @@ std::vector<int64_t> ratings_per_user(const SyntheticConfig& c) {
   const int64_t cap = std::max<int64_t>(1, c.items / 2);
   const int64_t min_per = std::min<int64_t>({c.min_per_user, c.ratings / c.users, cap});
   if (c.ratings > cap * c.users)
-    throw std::invalid_argument("generate_synthetic: too many ratings for the users and items asked for");
+    NCF_FAIL("generate_synthetic: " << c.ratings << " ratings do not fit " << c.users
+                                    << " users who rate at most " << cap << " of the " << c.items
+                                    << " items each");
   std::vector<double> weight(c.users);
   double total = 0;
   for (int32_t u = 0; u < c.users; ++u) {
@@ -70,7 +71,11 @@ float half_star(double value) {
 
 Interactions generate_synthetic(const SyntheticConfig& c) {
   if (c.users <= 0 || c.items <= 1 || c.ratings <= 0 || c.clusters <= 0 || c.end_time < c.start_time)
-    throw std::invalid_argument("generate_synthetic: users, items, ratings and clusters must be positive");
+    NCF_FAIL(
+        "generate_synthetic: users, ratings and clusters must be positive, items at least 2 and end_time >= "
+        "start_time, got "
+        << c.users << " users, " << c.items << " items, " << c.ratings << " ratings, " << c.clusters
+        << " clusters, times " << c.start_time << ".." << c.end_time);
   const std::vector<int64_t> count = ratings_per_user(c);
   std::vector<int64_t> offset(c.users + 1, 0);
   for (int32_t u = 0; u < c.users; ++u) offset[u + 1] = offset[u] + count[u];

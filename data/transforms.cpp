@@ -1,8 +1,9 @@
 // binarize, filter_min_interactions, sample_users: each computes a keep-mask and calls select_rows.
 #include "data/transforms.h"
 
-#include <stdexcept>
 #include <vector>
+
+#include "base/error.h"
 
 #include "data/random_streams.h"
 
@@ -38,8 +39,7 @@ Interactions filter_min_interactions(const Interactions& in, int64_t min_user, i
 }
 
 Interactions sample_users(const Interactions& in, double fraction, uint64_t seed) {
-  if (!(fraction >= 0.0 && fraction <= 1.0))
-    throw std::invalid_argument("sample_users: fraction must be in [0, 1]");
+  NCF_CHECK(fraction >= 0.0 && fraction <= 1.0, "sample_users: fraction must be in [0, 1], got " << fraction);
   if (fraction >= 1.0) return select_rows(in, std::vector<uint8_t>(in.size(), 1));
   std::vector<uint8_t> user_kept(in.num_users());
   for (int32_t u = 0; u < in.num_users(); ++u) {

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "nn/file_util.h"
+#include "base/files.h"
 #include "tensor/tensor.h"
 
 namespace ncf {

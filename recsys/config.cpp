@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "nn/file_util.h"
+#include "base/files.h"
 
 namespace ncf {
 namespace {
@@ -393,9 +393,10 @@ DataConfig parse_data(const Parser& p, const json& d) {
                                      "files are the split), got \"") +
                              to_string(c.split) + "\"");
   if (c.format != DataFormat::ncf && c.split == SplitKind::given && !c.test_path)
-    p.fail("data.split", std::string("data.split \"given\" needs data.format \"ncf\" or a data.test_path (e.g. "
-                                     "u1.base with u1.test), got format \"") +
-                             to_string(c.format) + "\" and no test_path");
+    p.fail("data.split",
+           std::string("data.split \"given\" needs data.format \"ncf\" or a data.test_path (e.g. "
+                       "u1.base with u1.test), got format \"") +
+               to_string(c.format) + "\" and no test_path");
   if (c.test_path && c.split != SplitKind::given)
     p.fail("data.test_path", std::string("data.test_path is only read with data.split \"given\", got \"") +
                                  to_string(c.split) + "\"");

@@ -11,9 +11,9 @@
 #include <iostream>
 #include <sstream>
 
+#include "base/files.h"
 #include "data/load.h"
 #include "nn/checkpoint.h"
-#include "nn/file_util.h"
 #include "recsys/trainer.h"
 
 namespace ncf::recsys {

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "tensor/error.h"
+#include "base/error.h"
 
 #ifdef NCF_HAS_CUDA
 #include "tensor/cuda_context.h"

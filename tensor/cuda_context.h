@@ -14,7 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "tensor/error.h"
+#include "base/error.h"
 
 namespace ncf {
 

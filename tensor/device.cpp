@@ -2,17 +2,14 @@
 
 #include <mutex>
 
-#include "tensor/error.h"
+#include "base/error.h"
+#include "base/parse.h"
 
 #ifdef NCF_HAS_CUDA
 #include <cuda_runtime_api.h>
 #endif
 
 namespace ncf {
-
-void throw_error(const char* file, int line, const std::string& message) {
-  throw Error(message + " [" + file + ":" + std::to_string(line) + "]");
-}
 
 namespace {
 struct CudaProbe {
@@ -74,8 +71,10 @@ Device parse_device(const std::string& name) {
   if (name == "auto") return cuda_available() ? Device::cuda(0) : Device::cpu();
   if (name == "cpu") return Device::cpu();
   if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
-    const int index = name == "cuda" ? 0 : std::stoi(name.substr(5));
-    Device device = Device::cuda(index);
+    const std::optional<int64_t> index = name == "cuda" ? 0 : to_int64(name.substr(5));
+    NCF_CHECK(index && *index >= 0 && *index < 16,
+              "unknown device '" << name << "': expected auto, cpu, cuda or cuda:N with N a GPU index");
+    Device device = Device::cuda(static_cast<int>(*index));
     require_device(device);
     return device;
   }

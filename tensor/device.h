@@ -5,6 +5,8 @@
 #include <ostream>
 #include <string>
 
+#include "base/error.h"
+
 namespace ncf {
 
 enum class DeviceKind : unsigned char { cpu, cuda };
@@ -36,3 +38,13 @@ Device parse_device(const std::string& name);
 void require_device(Device device);
 
 }  // namespace ncf
+
+// The one place where host code reaches an op family's CUDA side. NCF_ON_CUDA(cuda_unary(op, x, out))
+// is the call itself in a build with CUDA. In a build without CUDA no tensor can live on a GPU (the
+// allocator refuses), so the branch that holds it is never taken; there it becomes a throw that says
+// so, rather than a reference to a function that was not compiled.
+#ifdef NCF_HAS_CUDA
+#define NCF_ON_CUDA(...) (__VA_ARGS__)
+#else
+#define NCF_ON_CUDA(...) ::ncf::throw_error(__FILE__, __LINE__, "this build has no CUDA")
+#endif

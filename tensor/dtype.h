@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "base/error.h"
+
 namespace ncf {
 
 enum class DType : uint8_t { f32, f64, i32, u8 };
@@ -55,5 +57,21 @@ constexpr DType dtype_of = DTypeOf<T>::value;
         NCF_FAIL(what << ": expects f32 or f64, got " << ::ncf::dtype_name(dtype)); \
     }                                                                               \
   }()
+
+// Calls fn(T{}) with T the C++ type of any dtype: fill_ and cast work on all four.
+template <class Fn>
+auto dispatch_any_dtype(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::f32:
+      return fn(float{});
+    case DType::f64:
+      return fn(double{});
+    case DType::i32:
+      return fn(int32_t{});
+    case DType::u8:
+      return fn(uint8_t{});
+  }
+  return fn(float{});  // not reached: every dtype is listed above
+}
 
 }  // namespace ncf

@@ -16,11 +16,7 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define NCF_HD __host__ __device__ __forceinline__
-#else
-#define NCF_HD inline
-#endif
+#include "tensor/host_device.h"
 
 namespace ncf {
 

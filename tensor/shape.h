@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "tensor/error.h"
+#include "base/error.h"
 
 namespace ncf {
 

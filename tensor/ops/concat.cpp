@@ -5,17 +5,11 @@
 // In a row-major matrix each part's slice of a row is one contiguous run of bytes, so the CPU
 // version is a memcpy per (row, part); the GPU version (concat.cu) moves all parts in one kernel.
 #include "tensor/ops/concat.h"
+#include "tensor/ops/concat_cuda.h"
 
 #include <cstring>
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-// concat.cu: copies between the wide matrix and the narrow parts (already allocated and validated).
-void cuda_concat_cols(const std::vector<Tensor>& parts, Tensor& out);
-void cuda_split_cols(const Tensor& x, std::vector<Tensor>& parts);
-void cuda_repeat_rows(const Tensor& row, Tensor& out);
-#endif
 
 namespace {
 
@@ -61,10 +55,8 @@ Tensor concat_cols(const std::vector<Tensor>& parts) {
   Tensor out = Tensor::empty({rows, width}, first.dtype(), first.device());
   if (out.numel() == 0) return out;
   if (out.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_concat_cols(parts, out);
+    NCF_ON_CUDA(cuda_concat_cols(parts, out));
     return out;
-#endif
   }
   std::vector<char*> narrow;
   std::vector<size_t> part_bytes;
@@ -90,10 +82,8 @@ std::vector<Tensor> split_cols(const Tensor& x, const std::vector<int64_t>& widt
   for (int64_t w : widths) parts.push_back(Tensor::empty({rows, w}, x.dtype(), x.device()));
   if (x.numel() == 0) return parts;
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_split_cols(x, parts);
+    NCF_ON_CUDA(cuda_split_cols(x, parts));
     return parts;
-#endif
   }
   std::vector<char*> narrow;
   std::vector<size_t> part_bytes;
@@ -113,10 +103,8 @@ Tensor repeat_rows(const Tensor& row, int64_t rows) {
   Tensor out = Tensor::empty({rows, d}, row.dtype(), row.device());
   if (out.numel() == 0) return out;
   if (out.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_repeat_rows(row, out);
+    NCF_ON_CUDA(cuda_repeat_rows(row, out));
     return out;
-#endif
   }
   const size_t row_bytes = static_cast<size_t>(d) * dtype_size(row.dtype());
   const char* src = static_cast<const char*>(row.raw_data());

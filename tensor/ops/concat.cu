@@ -10,6 +10,7 @@
 
 #include "tensor/cuda_context.h"
 #include "tensor/ops/concat.h"
+#include "tensor/ops/concat_cuda.h"
 
 namespace ncf::ops {
 

@@ -5,23 +5,13 @@
 // Inputs are validated here, before dispatch, so the CPU and CUDA paths give the same errors; the
 // CUDA versions (elementwise.cu) receive checked tensors and an allocated output.
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/elementwise_cuda.h"
 
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/elementwise_functors.h"
+#include "tensor/ops/random_functors.h"
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-void cuda_unary(UnaryOp op, const Tensor& x, Tensor& out);
-void cuda_scale(const Tensor& x, double alpha, Tensor& out);
-void cuda_add_scalar(const Tensor& x, double value, Tensor& out);
-void cuda_binary(BinaryOp op, const Tensor& a, const Tensor& b, Broadcast broadcast, Tensor& out);
-void cuda_axpy(Tensor& y, double alpha, const Tensor& x);
-void cuda_fill(Tensor& t, double value);
-void cuda_cast(const Tensor& x, Tensor& out);
-void cuda_activation_backward(UnaryOp op, const Tensor& grad_out, const Tensor& saved, Tensor& out);
-void cuda_dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask, Tensor& out);
-void cuda_dropout_backward(const Tensor& grad_out, const Tensor& mask, double p, Tensor& out);
-#endif
 
 namespace {
 
@@ -161,10 +151,8 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   check_float(x, name, "input");
   Tensor out = Tensor::empty_like(x);
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_unary(op, x, out);
+    NCF_ON_CUDA(cuda_unary(op, x, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(x.dtype(), name,
                      [&] { with_unary_functor(op, [&](auto f) { cpu_map<scalar_t>(x, out, f); }); });
@@ -181,10 +169,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Broadcast broadcast = broadcast_kind(a, b, name);
   Tensor out = Tensor::empty_like(a);
   if (a.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_binary(op, a, b, broadcast, out);
+    NCF_ON_CUDA(cuda_binary(op, a, b, broadcast, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(a.dtype(), name, [&] {
     with_binary_functor(op, [&](auto f) { cpu_binary<scalar_t>(a, b, broadcast, out, f); });
@@ -196,10 +182,8 @@ Tensor scale(const Tensor& x, double alpha) {
   check_float(x, "scale", "input");
   Tensor out = Tensor::empty_like(x);
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_scale(x, alpha, out);
+    NCF_ON_CUDA(cuda_scale(x, alpha, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(x.dtype(), "scale", [&] { cpu_map<scalar_t>(x, out, ScaleFn{alpha}); });
   return out;
@@ -209,10 +193,8 @@ Tensor add_scalar(const Tensor& x, double value) {
   check_float(x, "add_scalar", "input");
   Tensor out = Tensor::empty_like(x);
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_add_scalar(x, value, out);
+    NCF_ON_CUDA(cuda_add_scalar(x, value, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(x.dtype(), "add_scalar", [&] { cpu_map<scalar_t>(x, out, AddScalarFn{value}); });
   return out;
@@ -220,23 +202,13 @@ Tensor add_scalar(const Tensor& x, double value) {
 
 void axpy_(Tensor& y, double alpha, const Tensor& x) {
   check_pair(y, x, "axpy_");
-  if (y.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_axpy(y, alpha, x);
-    return;
-#endif
-  }
+  if (y.is_cuda()) return NCF_ON_CUDA(cuda_axpy(y, alpha, x));
   NCF_DISPATCH_FLOAT(y.dtype(), "axpy_", [&] { cpu_zip<scalar_t>(y, x, y, AxpyFn{alpha}); });
 }
 
 void fill_(Tensor& t, double value) {
   NCF_CHECK(t.defined(), "fill_: undefined tensor");
-  if (t.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_fill(t, value);
-    return;
-#endif
-  }
+  if (t.is_cuda()) return NCF_ON_CUDA(cuda_fill(t, value));
   dispatch_any_dtype(t.dtype(), [&](auto type_tag) {
     using T = decltype(type_tag);
     const T v = static_cast<T>(value);
@@ -252,10 +224,8 @@ Tensor cast(const Tensor& x, DType dtype) {
   NCF_CHECK(x.defined(), "cast: undefined tensor");
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_cast(x, out);
+    NCF_ON_CUDA(cuda_cast(x, out));
     return out;
-#endif
   }
   // static_cast semantics: float -> integer truncates toward zero.
   dispatch_any_dtype(x.dtype(), [&](auto in_tag) {
@@ -278,10 +248,8 @@ static Tensor activation_backward(UnaryOp op, const Tensor& grad_out, const Tens
   check_pair(grad_out, saved, name);
   Tensor out = Tensor::empty_like(grad_out);
   if (grad_out.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_activation_backward(op, grad_out, saved, out);
+    NCF_ON_CUDA(cuda_activation_backward(op, grad_out, saved, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(grad_out.dtype(), name, [&] {
     if (op == UnaryOp::relu)
@@ -317,10 +285,8 @@ Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor
     mask = Tensor::empty(x.shape(), DType::u8, x.device());
   Tensor out = Tensor::empty_like(x);
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_dropout(x, p, seed, stream, mask, out);
+    NCF_ON_CUDA(cuda_dropout(x, p, seed, stream, mask, out));
     return out;
-#endif
   }
   const float p_float = static_cast<float>(p);
   NCF_DISPATCH_FLOAT(x.dtype(), "dropout", [&] {
@@ -361,10 +327,8 @@ Tensor dropout_backward(const Tensor& grad_out, const Tensor& mask, double p) {
   NCF_CHECK(p >= 0.0 && p <= 1.0, "dropout_backward: p must lie in [0, 1], got " << p);
   Tensor out = Tensor::empty_like(grad_out);
   if (grad_out.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_dropout_backward(grad_out, mask, p, out);
+    NCF_ON_CUDA(cuda_dropout_backward(grad_out, mask, p, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(grad_out.dtype(), "dropout_backward",
                      [&] { cpu_dropout_backward<scalar_t>(grad_out, mask, dropout_scale(p), out); });

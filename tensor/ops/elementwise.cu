@@ -7,7 +7,9 @@
 // elements (coalesced memory access).
 #include "tensor/cuda_context.h"
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/elementwise_cuda.h"
 #include "tensor/ops/elementwise_functors.h"
+#include "tensor/ops/random_functors.h"
 
 namespace ncf::ops {
 

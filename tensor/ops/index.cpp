@@ -10,20 +10,13 @@
 // row itself. scatter_add_rows_ adds that one sum to the table, so a table row is written by
 // exactly one worker: no races and no float atomics, hence the same bits every run.
 #include "tensor/ops/index.h"
+#include "tensor/ops/index_cuda.h"
 
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-// index.cu (arguments already validated; indices are not range-checked there, see each function).
-void cuda_gather_rows(const Tensor& table, const Tensor& indices, Tensor& out);
-RowSparse cuda_segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t num_rows);
-void cuda_scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows);
-void cuda_to_dense(const RowSparse& sparse, Tensor& dense);
-#endif
 
 namespace {
 
@@ -124,10 +117,8 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices) {
   Tensor out = Tensor::empty({b, d}, table.dtype(), table.device());
   if (out.numel() == 0) return out;
   if (table.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_gather_rows(table, indices, out);
+    NCF_ON_CUDA(cuda_gather_rows(table, indices, out));
     return out;
-#endif
   }
   check_indices_in_range(indices, table.dim(0), "gather_rows", table.shape());
   // Rows are copied as bytes, so any dtype works.
@@ -146,9 +137,9 @@ RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t nu
   NCF_CHECK(rows.dtype() == DType::f32 || rows.dtype() == DType::f64,
             "segment_sum_rows: rows must be f32 or f64, got " << rows.describe());
   if (rows.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    return cuda_segment_sum_rows(indices, rows, num_rows);
-#endif
+    RowSparse result;
+    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, num_rows));
+    return result;
   }
   check_indices_in_range(indices, num_rows, "segment_sum_rows", Shape{num_rows, rows.dim(1)});
   const Segments& segments = sort_into_segments(indices);
@@ -173,12 +164,7 @@ void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows)
                                         << " must share dtype and row width");
   check_same_device(table, rows, "scatter_add_rows_");
   if (indices.numel() == 0 || rows.dim(1) == 0) return;
-  if (table.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_scatter_add_rows_(table, indices, rows);
-    return;
-#endif
-  }
+  if (table.is_cuda()) return NCF_ON_CUDA(cuda_scatter_add_rows_(table, indices, rows));
   // Sum duplicates first, then add each unique row once: the same arithmetic as the GPU.
   const RowSparse sums = segment_sum_rows(indices, rows, table.dim(0));
   const int64_t nnz = sums.indices.numel(), d = table.dim(1);
@@ -195,10 +181,8 @@ Tensor to_dense(const RowSparse& sparse) {
   Tensor dense = Tensor::zeros({sparse.num_rows, d}, sparse.rows.dtype(), sparse.rows.device());
   if (nnz == 0 || d == 0) return dense;
   if (dense.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_to_dense(sparse, dense);
+    NCF_ON_CUDA(cuda_to_dense(sparse, dense));
     return dense;
-#endif
   }
   check_indices_in_range(sparse.indices, sparse.num_rows, "to_dense", dense.shape());
   const size_t row_bytes = static_cast<size_t>(d) * dtype_size(dense.dtype());

@@ -22,6 +22,7 @@
 
 #include "tensor/cuda_context.h"
 #include "tensor/ops/index.h"
+#include "tensor/ops/index_cuda.h"
 
 namespace ncf::ops {
 

@@ -4,21 +4,15 @@
 //   MSE:             mean of (p - t)^2;                            gradient 2 (p - t) / n.
 // Both gradients are multiplied by grad_out[0], a (1,) tensor read where it lives (on the GPU, by
 // the kernel itself), so the backward pass never waits for the device.
-// The per-element formulas are the functors of elementwise_functors.h; the mean is a fixed-order
+// The per-element formulas are the functors of loss_functors.h; the mean is a fixed-order
 // sum in double (cpu_blocked_sum here, cuda_fixed_order_sum in loss.cu).
 #include "tensor/ops/loss.h"
+#include "tensor/ops/loss_cuda.h"
 
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/cpu_parallel.h"
+#include "tensor/ops/loss_functors.h"
 
 namespace ncf::ops {
-
-enum class LossKind { bce_with_logits, mse };
-
-#ifdef NCF_HAS_CUDA
-void cuda_loss_forward(LossKind kind, const Tensor& input, const Tensor& target, Tensor& out);
-void cuda_loss_backward(LossKind kind, const Tensor& input, const Tensor& target, const Tensor& grad_out,
-                        Tensor& grad_in);
-#endif
 
 namespace {
 
@@ -61,16 +55,11 @@ Tensor loss_forward(LossKind kind, const Tensor& input, const Tensor& target, co
   check_loss_inputs(input, target, op);
   Tensor out = Tensor::empty(Shape{1}, input.dtype(), input.device());
   if (input.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_loss_forward(kind, input, target, out);
+    NCF_ON_CUDA(cuda_loss_forward(kind, input, target, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(input.dtype(), op, [&] {
-    if (kind == LossKind::bce_with_logits)
-      cpu_loss_forward<scalar_t>(input, target, out, BceWithLogitsFn{});
-    else
-      cpu_loss_forward<scalar_t>(input, target, out, SquaredErrorFn{});
+    with_loss_functors(kind, [&](auto term, auto) { cpu_loss_forward<scalar_t>(input, target, out, term); });
   });
   return out;
 }
@@ -84,16 +73,12 @@ Tensor loss_backward(LossKind kind, const Tensor& input, const Tensor& target, c
   check_same_device(input, grad_out, op);
   Tensor grad_in = Tensor::empty_like(input);
   if (input.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_loss_backward(kind, input, target, grad_out, grad_in);
+    NCF_ON_CUDA(cuda_loss_backward(kind, input, target, grad_out, grad_in));
     return grad_in;
-#endif
   }
   NCF_DISPATCH_FLOAT(input.dtype(), op, [&] {
-    if (kind == LossKind::bce_with_logits)
-      cpu_loss_backward<scalar_t>(input, target, grad_out, grad_in, BceWithLogitsGradFn{});
-    else
-      cpu_loss_backward<scalar_t>(input, target, grad_out, grad_in, SquaredErrorGradFn{});
+    with_loss_functors(
+        kind, [&](auto, auto grad) { cpu_loss_backward<scalar_t>(input, target, grad_out, grad_in, grad); });
   });
   return grad_in;
 }

@@ -4,12 +4,12 @@
 //            the same bits run after run, no float atomics.
 //   Backward: one grid-stride kernel; grad_out[0] is read by the kernel, so nothing waits for the GPU.
 #include "tensor/cuda_context.h"
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/ops/cuda_reduce.cuh"
 #include "tensor/ops/loss.h"
+#include "tensor/ops/loss_cuda.h"
+#include "tensor/ops/loss_functors.h"
 
 namespace ncf::ops {
-
-enum class LossKind { bce_with_logits, mse };  // as in loss.cpp
 
 namespace {
 
@@ -53,20 +53,15 @@ void launch_backward(const Tensor& input, const Tensor& target, const Tensor& gr
 
 void cuda_loss_forward(LossKind kind, const Tensor& input, const Tensor& target, Tensor& out) {
   NCF_DISPATCH_FLOAT(input.dtype(), "cuda loss", [&] {
-    if (kind == LossKind::bce_with_logits)
-      launch_forward<scalar_t>(input, target, out, BceWithLogitsFn{});
-    else
-      launch_forward<scalar_t>(input, target, out, SquaredErrorFn{});
+    with_loss_functors(kind, [&](auto term, auto) { launch_forward<scalar_t>(input, target, out, term); });
   });
 }
 
 void cuda_loss_backward(LossKind kind, const Tensor& input, const Tensor& target, const Tensor& grad_out,
                         Tensor& grad_in) {
   NCF_DISPATCH_FLOAT(input.dtype(), "cuda loss backward", [&] {
-    if (kind == LossKind::bce_with_logits)
-      launch_backward<scalar_t>(input, target, grad_out, grad_in, BceWithLogitsGradFn{});
-    else
-      launch_backward<scalar_t>(input, target, grad_out, grad_in, SquaredErrorGradFn{});
+    with_loss_functors(
+        kind, [&](auto, auto grad) { launch_backward<scalar_t>(input, target, grad_out, grad_in, grad); });
   });
 }
 

@@ -14,6 +14,7 @@
 // Deterministic: every output element sums its products in increasing k, block after block, and
 // threads split the rows only, so the bits do not depend on the thread count.
 #include "tensor/ops/matmul.h"
+#include "tensor/ops/matmul_cuda.h"
 
 #include <omp.h>
 
@@ -26,12 +27,6 @@
 #endif
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-// matmul.cu: the same product through cuBLAS (arguments already validated).
-void cuda_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& out, double alpha,
-               double beta);
-#endif
 
 namespace {
 
@@ -247,12 +242,7 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
   NCF_CHECK(!overlaps(out, a) && !overlaps(out, b), "gemm: out " << out.describe()
                                                                  << " shares memory with an input, a "
                                                                  << a.describe() << ", b " << b.describe());
-  if (a.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_gemm(a, trans_a, b, trans_b, out, alpha, beta);
-    return;
-#endif
-  }
+  if (a.is_cuda()) return NCF_ON_CUDA(cuda_gemm(a, trans_a, b, trans_b, out, alpha, beta));
   NCF_DISPATCH_FLOAT(a.dtype(), "gemm", [&] {
     // op(a)(i, p) and op(b)(p, j) as strided views of the row-major storage.
     const StridedMatrix<scalar_t> a_view{a.data<scalar_t>(), trans_a ? 1 : k, trans_a ? m : 1};

@@ -6,6 +6,7 @@
 // result lands in out's memory already in row-major order; no copy or explicit transpose happens.
 #include "tensor/cuda_context.h"
 #include "tensor/ops/matmul.h"
+#include "tensor/ops/matmul_cuda.h"
 
 namespace ncf::ops {
 

@@ -1,27 +1,18 @@
 // Optimizer steps, CPU side and dispatch: in-place updates of parameter lists (see optimizer.h for
 // the exact SGD-momentum and Adam formulas). Each list holds one tensor per parameter; the i-th
 // entries of all lists have one shape, and everything shares one float dtype and one device.
-// The per-element update is AdamUpdate / SgdUpdate (elementwise_functors.h), the same code the GPU
+// The per-element update is AdamUpdate / SgdUpdate (optimizer_functors.h), the same code the GPU
 // kernels (optimizer.cu) run, there for all tensors of a list in one launch.
 #include "tensor/ops/optimizer.h"
+#include "tensor/ops/optimizer_cuda.h"
 
 #include <algorithm>
 #include <string>
 
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/cpu_parallel.h"
+#include "tensor/ops/optimizer_functors.h"
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-void cuda_adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                    const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                    const AdamSettings& s);
-void cuda_sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
-                           const AdamSettings& s);
-void cuda_sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grads,
-                   const std::vector<Tensor>* momentum_buffers, double lr, double momentum,
-                   double weight_decay, bool first_step);
-#endif
 
 namespace {
 
@@ -189,12 +180,7 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   check_lists("adam_step", params,
               {{"gradients", &grads}, {"exp_avg", &exp_avg}, {"exp_avg_sq", &exp_avg_sq}});
   if (params.empty()) return;
-  if (params[0].is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_adam_step(params, grads, exp_avg, exp_avg_sq, s);
-    return;
-#endif
-  }
+  if (params[0].is_cuda()) return NCF_ON_CUDA(cuda_adam_step(params, grads, exp_avg, exp_avg_sq, s));
   NCF_DISPATCH_FLOAT(params[0].dtype(), "adam_step", [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
     for (size_t i = 0; i < params.size(); ++i)
@@ -259,12 +245,7 @@ void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Ten
   check_same_device(param, grad.indices, op);
   check_same_device(param, grad.rows, op);
   if (nnz == 0 || param.dim(1) == 0) return;
-  if (param.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_sparse_adam_step(param, grad, exp_avg, exp_avg_sq, s);
-    return;
-#endif
-  }
+  if (param.is_cuda()) return NCF_ON_CUDA(cuda_sparse_adam_step(param, grad, exp_avg, exp_avg_sq, s));
   NCF_DISPATCH_FLOAT(param.dtype(), op, [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
     cpu_sparse_adam<scalar_t>(param, grad, exp_avg, exp_avg_sq, update);
@@ -281,13 +262,9 @@ void sgd_step(const std::vector<Tensor>& params, const std::vector<Tensor>& grad
   else
     check_lists("sgd_step", params, {{"gradients", &grads}});
   if (params.empty()) return;
-  if (params[0].is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_sgd_step(params, grads, use_buffers ? &momentum_buffers : nullptr, lr, momentum, weight_decay,
-                  first_step);
-    return;
-#endif
-  }
+  if (params[0].is_cuda())
+    return NCF_ON_CUDA(cuda_sgd_step(params, grads, use_buffers ? &momentum_buffers : nullptr, lr, momentum,
+                                     weight_decay, first_step));
   NCF_DISPATCH_FLOAT(params[0].dtype(), "sgd_step", [&] {
     const SgdUpdate<scalar_t> update{static_cast<scalar_t>(lr), static_cast<scalar_t>(momentum),
                                      static_cast<scalar_t>(weight_decay), first_step};

@@ -5,10 +5,11 @@
 // kChunk elements and each chunk gets one block; block_start[t] is the first block of tensor t,
 // so a block finds its tensor by a short scan. A list longer than kCapacity tensors takes one
 // launch per kCapacity tensors. The per-element math is AdamUpdate / SgdUpdate
-// (elementwise_functors.h), shared with the CPU loops in optimizer.cpp, which validated everything.
+// (optimizer_functors.h), shared with the CPU loops in optimizer.cpp, which validated everything.
 #include "tensor/cuda_context.h"
-#include "tensor/ops/elementwise_functors.h"
 #include "tensor/ops/optimizer.h"
+#include "tensor/ops/optimizer_cuda.h"
+#include "tensor/ops/optimizer_functors.h"
 
 namespace ncf::ops {
 

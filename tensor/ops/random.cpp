@@ -5,21 +5,17 @@
 //   normal_(t, mean, std):  mean + std * z, z by Box-Muller (philox_normal; a 53-bit version for f64).
 //   randperm(n):            (n,) i32: 0..n-1 ordered by a 64-bit random key each (ties: by index).
 #include "tensor/ops/random.h"
+#include "tensor/ops/random_cuda.h"
 
 #include <algorithm>
 #include <limits>
 #include <utility>
 #include <vector>
 
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/cpu_parallel.h"
+#include "tensor/ops/random_functors.h"
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-void cuda_uniform(Tensor& t, double low, double high, uint64_t seed, uint32_t stream);
-void cuda_normal(Tensor& t, double mean, double stddev, uint64_t seed, uint32_t stream);
-void cuda_randperm(Tensor& out, uint64_t seed, uint32_t stream);
-#endif
 
 namespace {
 
@@ -43,12 +39,7 @@ void cpu_generate(Tensor& t, ValueFn value) {
 void uniform_(Tensor& t, double low, double high, uint64_t seed, uint32_t stream) {
   check_random_target(t, "uniform_");
   NCF_CHECK(low <= high, "uniform_: low " << low << " is above high " << high);
-  if (t.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_uniform(t, low, high, seed, stream);
-    return;
-#endif
-  }
+  if (t.is_cuda()) return NCF_ON_CUDA(cuda_uniform(t, low, high, seed, stream));
   NCF_DISPATCH_FLOAT(t.dtype(), "uniform_", [&] {
     cpu_generate<scalar_t>(
         t, [&](uint64_t i) { return random_uniform_value<scalar_t>(seed, stream, i, low, high); });
@@ -58,12 +49,7 @@ void uniform_(Tensor& t, double low, double high, uint64_t seed, uint32_t stream
 void normal_(Tensor& t, double mean, double stddev, uint64_t seed, uint32_t stream) {
   check_random_target(t, "normal_");
   NCF_CHECK(stddev >= 0.0, "normal_: stddev must be non-negative, got " << stddev);
-  if (t.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_normal(t, mean, stddev, seed, stream);
-    return;
-#endif
-  }
+  if (t.is_cuda()) return NCF_ON_CUDA(cuda_normal(t, mean, stddev, seed, stream));
   NCF_DISPATCH_FLOAT(t.dtype(), "normal_", [&] {
     cpu_generate<scalar_t>(
         t, [&](uint64_t i) { return random_normal_value<scalar_t>(seed, stream, i, mean, stddev); });
@@ -76,10 +62,8 @@ Tensor randperm(int64_t n, uint64_t seed, uint32_t stream, Device device) {
   Tensor out = Tensor::empty(Shape{n}, DType::i32, device);
   if (n == 0) return out;
   if (device.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_randperm(out, seed, stream);
+    NCF_ON_CUDA(cuda_randperm(out, seed, stream));
     return out;
-#endif
   }
   // Sorting (key, index) pairs: keys are distinct with overwhelming probability, and the index
   // settles the rare tie exactly as the GPU's stable radix sort does.

@@ -1,5 +1,5 @@
 // Random tensors on the GPU: the same functions of (seed, stream, i) as the CPU loops in
-// random.cpp (random_uniform_value, random_normal_value, randperm_key in elementwise_functors.h),
+// random.cpp (random_uniform_value, random_normal_value, randperm_key in random_functors.h),
 // so both devices fill a tensor with the same values.
 //   randperm: a kernel writes (key_i, i) pairs, then CUB's radix sort orders them by key. Radix
 //   sort is stable and the values start in index order, so equal keys keep ascending indices,
@@ -7,8 +7,9 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "tensor/cuda_context.h"
-#include "tensor/ops/elementwise_functors.h"
 #include "tensor/ops/random.h"
+#include "tensor/ops/random_cuda.h"
+#include "tensor/ops/random_functors.h"
 
 namespace ncf::ops {
 

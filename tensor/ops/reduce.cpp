@@ -8,15 +8,11 @@
 // An axis reduction views the tensor as (outer, len, inner): outer = product of the dimensions
 // before the axis, len = the axis, inner = product of those after it.
 #include "tensor/ops/reduce.h"
+#include "tensor/ops/reduce_cuda.h"
 
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-void cuda_sum(const Tensor& x, double divisor, Tensor& out);
-void cuda_sum_axis(const Tensor& x, int64_t outer, int64_t len, int64_t inner, double divisor, Tensor& out);
-#endif
 
 namespace {
 
@@ -31,10 +27,8 @@ Tensor sum_all(const Tensor& x, double divisor, const char* op) {
   check_float_input(x, op);
   Tensor out = Tensor::empty(Shape{1}, x.dtype(), x.device());
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_sum(x, divisor, out);
+    NCF_ON_CUDA(cuda_sum(x, divisor, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(x.dtype(), op, [&] {
     const scalar_t* p = x.data<scalar_t>();
@@ -116,10 +110,8 @@ Tensor reduce_axis(const Tensor& x, int axis, bool is_mean, const char* op) {
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   const double divisor = is_mean ? static_cast<double>(len) : 1.0;
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_sum_axis(x, outer, len, inner, divisor, out);
+    NCF_ON_CUDA(cuda_sum_axis(x, outer, len, inner, divisor, out));
     return out;
-#endif
   }
   NCF_DISPATCH_FLOAT(x.dtype(), op, [&] {
     cpu_sum_axis<scalar_t>(x.data<scalar_t>(), outer, len, inner, divisor, out.data<scalar_t>());

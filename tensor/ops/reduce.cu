@@ -1,5 +1,5 @@
 // Reductions on the GPU, deterministic (no float atomics), accumulating in double:
-//   cuda_sum:      all elements -> out (1,): cuda_fixed_order_sum (elementwise_functors.h), one
+//   cuda_sum:      all elements -> out (1,): cuda_fixed_order_sum (cuda_reduce.cuh), one
 //                  partial per block of a grid sized by n alone, then one block adding them in order.
 //   cuda_sum_axis: x seen as (outer, len, inner) -> out (outer, inner):
 //                  inner == 1 (sum of each contiguous row): one warp per row, a shuffle tree;
@@ -7,8 +7,9 @@
 //                  (neighbouring threads read neighbouring columns: coalesced).
 // Shapes were checked and `out` allocated by reduce.cpp; divisor is 1 for sums, len or n for means.
 #include "tensor/cuda_context.h"
-#include "tensor/ops/elementwise_functors.h"
+#include "tensor/ops/cuda_reduce.cuh"
 #include "tensor/ops/reduce.h"
+#include "tensor/ops/reduce_cuda.h"
 
 namespace ncf::ops {
 

@@ -6,18 +6,13 @@
 // (On the GPU a NaN with its sign bit set sorts below -inf instead; scores should not be NaN.)
 // Rows are independent, so the loops over rows run in parallel when there is enough work.
 #include "tensor/ops/sort.h"
+#include "tensor/ops/sort_cuda.h"
 
 #include <algorithm>
 #include <numeric>
 #include <vector>
 
 namespace ncf::ops {
-
-#ifdef NCF_HAS_CUDA
-// sort.cu: outputs allocated and arguments validated by the functions below.
-void cuda_topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices);
-void cuda_argsort_rows(const Tensor& x, bool descending, Tensor& order);
-#endif
 
 namespace {
 
@@ -64,12 +59,7 @@ void topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices)
   ensure_output(values, Shape{rows, k}, DType::f32, scores.device());
   ensure_output(indices, Shape{rows, k}, DType::i32, scores.device());
   if (rows == 0 || k == 0) return;
-  if (scores.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_topk_rows(scores, k, values, indices);
-    return;
-#endif
-  }
+  if (scores.is_cuda()) return NCF_ON_CUDA(cuda_topk_rows(scores, k, values, indices));
   const float* s = scores.data<float>();
   float* top_values = values.data<float>();
   int32_t* top_indices = indices.data<int32_t>();
@@ -95,10 +85,8 @@ Tensor argsort_rows(const Tensor& x, bool descending) {
   Tensor order_out = Tensor::empty({rows, cols}, DType::i32, x.device());
   if (order_out.numel() == 0) return order_out;
   if (x.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_argsort_rows(x, descending, order_out);
+    NCF_ON_CUDA(cuda_argsort_rows(x, descending, order_out));
     return order_out;
-#endif
   }
   auto sort_rows = [&](auto* data) {
     int32_t* result = order_out.data<int32_t>();

@@ -14,6 +14,7 @@
 
 #include "tensor/cuda_context.h"
 #include "tensor/ops/sort.h"
+#include "tensor/ops/sort_cuda.h"
 
 namespace ncf::ops {
 

@@ -10,8 +10,8 @@
 
 #include <doctest/doctest.h>
 
+#include "base/files.h"
 #include "nn/checkpoint.h"
-#include "nn/file_util.h"
 #include "tests/test_util.h"
 
 namespace {

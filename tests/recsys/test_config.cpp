@@ -7,7 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include "nn/file_util.h"
+#include "base/files.h"
 #include "recsys/config.h"
 
 namespace {

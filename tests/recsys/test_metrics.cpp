@@ -6,8 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "base/error.h"
 #include "recsys/metrics.h"
-#include "tensor/error.h"
 
 using doctest::Approx;
 

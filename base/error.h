@@ -1,5 +1,9 @@
-// Errors: every failed check throws ncf::Error with the source location and a message that names
-// the shapes, values or CUDA call involved, so a user can tell what went wrong without a debugger.
+// The one error type of the project, and the checks that throw it.
+//
+// Every failed check throws ncf::Error with a message that names the shapes, values, file or key
+// involved, so a user can tell what went wrong without a debugger. The layers' own errors derive
+// from it (data::DataError adds file, line and column; ConfigError names the config key), so one
+// `catch (const ncf::Error&)` sees them all.
 #pragma once
 
 #include <sstream>
@@ -13,6 +17,7 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Throws Error("<message> [<file>:<line>]"); the location points a reader at the check that failed.
 [[noreturn]] void throw_error(const char* file, int line, const std::string& message);
 
 }  // namespace ncf

@@ -1,27 +1,23 @@
-// Atomic file writes (temporary file + fsync + rename) and whole-file reads, with errors naming the file.
-#include "nn/file_util.h"
+// Atomic file writes (temporary file + fsync + rename), whole-file reads and folders, with errors
+// naming the file.
+#include "base/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
-#include "tensor/error.h"
+#include "base/error.h"
 
 namespace ncf {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
-
-// The folder holding `path` ("." for a bare name), whose entry the rename changes.
-std::string parent_folder(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 // Owns an open file descriptor and the temporary file behind it until commit() renames it into place;
 // destruction before commit closes and deletes the temporary, whatever went wrong.
@@ -75,6 +71,13 @@ class TemporaryFile {
 
 }  // namespace
 
+std::string parent_folder(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
 std::string temporary_path_for(const std::string& path) {
   return path + ".tmp." + std::to_string(static_cast<long>(::getpid()));
 }
@@ -125,6 +128,31 @@ bool is_regular_file(const std::string& path) {
 bool is_directory(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+void make_directories(const std::string& path) {
+  NCF_CHECK(!path.empty(), "make_directories: empty path");
+  // Each prefix ending at a '/' (and the whole path) in turn; an existing folder is not an error.
+  for (size_t at = 1; at <= path.size(); ++at) {
+    if (at != path.size() && path[at] != '/') continue;
+    const std::string prefix = path.substr(0, at);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
+      NCF_FAIL("cannot create folder " << prefix << ": " << errno_text());
+  }
+  NCF_CHECK(is_directory(path), "cannot create folder " << path << ": a file of that name is in the way");
+}
+
+std::vector<std::string> list_directory(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  NCF_CHECK(dir != nullptr, "cannot list folder " << path << ": " << errno_text());
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace ncf

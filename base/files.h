@@ -1,11 +1,13 @@
-// Small file helpers shared by checkpoints, run folders and configs: whole-file reads, and writes that
-// go to a temporary file beside the target and are renamed over it, so a reader (or a crash) never sees
-// a half-written file. rename(2) within one folder is atomic on POSIX file systems.
+// File helpers shared by every layer: whole-file reads, writes that go to a temporary file beside the
+// target and are renamed over it (so a reader, or a crash, never sees a half-written file; rename(2)
+// within one folder is atomic on POSIX file systems), folder creation and small queries.
+// Every failure throws ncf::Error naming the file.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ncf {
 
@@ -29,5 +31,12 @@ std::string read_file(const std::string& path);
 // True when `path` names an existing regular file (resp. folder).
 bool is_regular_file(const std::string& path);
 bool is_directory(const std::string& path);
+
+// Creates `path` and any missing parent folders (like `mkdir -p`); an existing folder is fine.
+void make_directories(const std::string& path);
+// The folder holding `path` ("." for a bare name, "/" for a file at the root).
+std::string parent_folder(const std::string& path);
+// The names in a folder (not "." or ".."), sorted; ncf::Error when it cannot be read.
+std::vector<std::string> list_directory(const std::string& path);
 
 }  // namespace ncf
