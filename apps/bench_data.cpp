@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
+#include "base/files.h"
 #include "data/load.h"
 #include "data/negative_sampler.h"
 #include "data/readers.h"
@@ -36,6 +38,12 @@
 using namespace ncf::data;
 
 namespace {
+
+const char* kUsage =
+    "usage: bench_data [--path FILE] [--runs N] [--json FILE] [--cache-dir DIR] [--ratings N]\n"
+    "Times parsing, splitting, the cached load and negative sampling of an ML-20M-shaped ratings.csv\n"
+    "(generated at --path when absent).\n";
+const EvalSampling kEval{99, 7};
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch())
@@ -80,40 +88,8 @@ Measurement measure(const std::string& name, int runs, const std::function<doubl
   return m;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string path = "/tmp/ncf-bench/synthetic-ml-20m/ratings.csv";
-  std::string json_path = "bench_data.json";
-  std::string cache_dir;
-  int runs = 3;
-  SyntheticConfig synthetic;  // ML-20M's shape by default
-  for (int a = 1; a < argc; ++a) {
-    const std::string arg = argv[a];
-    auto next = [&]() -> std::string {
-      if (a + 1 >= argc) {
-        std::fprintf(stderr, "missing value after %s\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++a];
-    };
-    if (arg == "--path")
-      path = next();
-    else if (arg == "--runs")
-      runs = std::max(1, std::atoi(next().c_str()));
-    else if (arg == "--json")
-      json_path = next();
-    else if (arg == "--cache-dir")
-      cache_dir = next();
-    else if (arg == "--ratings")
-      synthetic.ratings = std::atoll(next().c_str());
-    else {
-      std::fprintf(
-          stderr,
-          "usage: bench_data [--path FILE] [--runs N] [--json FILE] [--cache-dir DIR] [--ratings N]\n");
-      return 2;
-    }
-  }
+int run_benchmarks(const std::string& path, const std::string& json_path, std::string cache_dir, int runs,
+                   const SyntheticConfig& synthetic) {
   const std::string folder = path.substr(0, path.find_last_of('/'));
   if (cache_dir.empty()) cache_dir = folder + "/.cache";
   const int threads = omp_get_max_threads();
@@ -122,7 +98,7 @@ int main(int argc, char** argv) {
   if (!exists(path)) {
     std::printf("generating %lld ratings (%d users x %d items) into %s\n",
                 static_cast<long long>(synthetic.ratings), synthetic.users, synthetic.items, path.c_str());
-    std::system(("mkdir -p '" + folder + "'").c_str());
+    ncf::make_directories(folder);
     const double start = now_ms();
     write_synthetic_csv(synthetic, path);
     std::printf("  generated in %.1f s\n", (now_ms() - start) / 1e3);
@@ -154,27 +130,27 @@ int main(int argc, char** argv) {
   }));
 
   DataConfig load_config;
-  load_config.format = "movielens-csv";
+  load_config.format = DataFormat::movielens_csv;
   load_config.path = path;
   CacheOptions cache;
   cache.dir = cache_dir;
   {
     const double start = now_ms();
-    load_implicit(load_config, cache);  // first build (or an earlier run's cache)
-    std::printf("  cache at %s (first load %.1f ms)\n", cache_path(load_config, cache).c_str(),
+    load_implicit(load_config, kEval, cache);  // first build (or an earlier run's cache)
+    std::printf("  cache at %s (first load %.1f ms)\n", cache_path(load_config, &kEval, cache).c_str(),
                 now_ms() - start);
   }
   results.push_back(measure("cached_load", runs, [&] {
-    return static_cast<double>(load_implicit(load_config, cache).num_train());
+    return static_cast<double>(load_implicit(load_config, kEval, cache).num_train());
   }));
 
-  for (const ShuffleMode mode : {ShuffleMode::kRows, ShuffleMode::kGroups}) {
+  for (const ShuffleMode mode : {ShuffleMode::rows, ShuffleMode::groups}) {
     TrainingSampler sampler(data, 4, 42, mode);
     TrainingEpoch epoch;
     sampler.sample(0, epoch);  // allocates the buffers once, as training does
     uint32_t e = 1;
     results.push_back(
-        measure(mode == ShuffleMode::kRows ? "negative_epoch" : "negative_epoch_groups", runs, [&] {
+        measure(mode == ShuffleMode::rows ? "negative_epoch" : "negative_epoch_groups", runs, [&] {
           sampler.sample(e++, epoch);
           return static_cast<double>(epoch.size());
         }));
@@ -192,7 +168,26 @@ int main(int argc, char** argv) {
                    {"all_ms", m.ms},
                    {"cpu_ms", m.cpu}});
   }
-  std::ofstream(json_path) << out.dump(2) << "\n";
+  ncf::write_file_atomically(json_path, out.dump(2) + "\n");
   std::printf("wrote %s\n", json_path.c_str());
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string path = "/tmp/ncf-bench/synthetic-ml-20m/ratings.csv";
+  std::string json_path = "bench_data.json";
+  std::string cache_dir;
+  int64_t runs = 3;
+  SyntheticConfig synthetic;  // ML-20M's shape by default
+  ncf::cli::Parser args("bench_data", kUsage);
+  args.option("--path", &path);
+  args.option("--runs", &runs, 1, 1000);
+  args.option("--json", &json_path);
+  args.option("--cache-dir", &cache_dir);
+  args.option("--ratings", &synthetic.ratings, 1, INT64_MAX);
+  return ncf::cli::run(args, [&] {
+    if (!args.parse(argc, argv)) return 0;
+    return run_benchmarks(path, json_path, cache_dir, static_cast<int>(runs), synthetic);
+  });
 }

@@ -20,9 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "apps/common/cli.h"
 #include "base/files.h"
 #include "data/batches.h"
-#include "data/device_sampler.h"
+#include "data/epoch_sampler.h"
 #include "data/negative_sampler.h"
 #include "data/splits.h"
 #include "data/synthetic.h"
@@ -34,6 +35,11 @@ using namespace ncf;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
+const char* kUsage =
+    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device auto|cpu|cuda]\n"
+    "                 [--optimizer adam|lazy_adam|sgd] [--steps N] [--runs N] [--epoch-rows N]\n"
+    "                 [--users N --items N --ratings N] [--json FILE]\n";
+
 struct Options {
   std::string model = "paper-f8", device = "auto", json_path = "bench_ncf.json", optimizer;
   int64_t batch = 256, steps = 200, runs = 5, epoch_rows = 0;
@@ -52,7 +58,8 @@ recsys::ModelShape shape_for(const std::string& name) {
   else if (name == "tutorial")
     s.type = "mlp", s.layers = {16, 64, 32};
   else
-    NCF_FAIL("unknown model shape '" << name << "': expected paper-f8, paper-f64, dle-f64 or tutorial");
+    throw cli::ArgumentError("unknown model shape '" + name +
+                             "': expected paper-f8, paper-f64, dle-f64 or tutorial");
   return s;
 }
 
@@ -64,190 +71,156 @@ double median(std::vector<double> v) {
 double seconds(clock_type::time_point since) {
   return std::chrono::duration<double>(clock_type::now() - since).count();
 }
+int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::OptimizerKind optimizer_kind) {
+  const Device device = parse_device(o.device);
+  const std::string device_label = device.str() + " (" + device_name(device) + ")";
+  std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch),
+              device_label.c_str());
+
+  auto t0 = clock_type::now();
+  const data::Interactions ratings = data::generate_synthetic(o.data);
+  data::ImplicitDataset dataset = data::leave_one_out(ratings);
+  data::draw_eval_negatives(dataset, 99, 7);
+  std::printf("data: %d users, %d items, %lld training pairs (generated and split in %.1f s)\n",
+              dataset.num_users, dataset.num_items, static_cast<long long>(dataset.num_train()), seconds(t0));
+
+  recsys::ExperimentConfig config;
+  config.model.type = shape.type == "mlp" ? recsys::ModelType::mlp : recsys::ModelType::neumf;
+  config.model.factors = shape.factors;
+  config.model.layers = shape.layers;
+  config.train.batch_size = o.batch;
+  config.train.optimizer = optimizer_kind;
+  recsys::ImplicitTrainer trainer(config, dataset, device);
+
+  // Batches of the first epoch, on the device.
+  data::TrainingSampler sampler(dataset, 4, 42);
+  data::TrainingEpoch epoch = sampler.sample(1);
+  const int64_t rows = epoch.size();
+  const Tensor users = Tensor::from_vector(epoch.user, {rows}, device);
+  const Tensor items = Tensor::from_vector(epoch.item, {rows}, device);
+  const Tensor labels = Tensor::from_vector(epoch.label, {rows}, device);
+  const int64_t batches_available = rows / o.batch;
+  NCF_CHECK(batches_available >= 1, "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
+  // The trainer's own step on rows [begin, end) of device-resident columns.
+  auto train_rows = [&](const Tensor& u, const Tensor& i, const Tensor& y, int64_t begin, int64_t end) {
+    trainer.train_step(u.rows(begin, end), i.rows(begin, end), y.rows(begin, end));
+  };
+  int64_t next = 0;
+  auto step = [&]() {
+    const int64_t b = (next++ % batches_available) * o.batch;
+    train_rows(users, items, labels, b, b + o.batch);
+  };
+
+  nlohmann::json results = nlohmann::json::array();
+  auto report = [&](const std::string& name, double per_second, double median_ms,
+                    const std::vector<double>& runs_ms, const char* unit) {
+    std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit,
+                median_ms, runs_ms.size());
+    results.push_back({{"name", name},
+                       {"device", device_label},
+                       {"config",
+                        {{"model", o.model},
+                         {"batch", o.batch},
+                         {"users", dataset.num_users},
+                         {"items", dataset.num_items},
+                         {"train_pairs", dataset.num_train()}}},
+                       {"samples_per_s", per_second},
+                       {"median_ms", median_ms},
+                       {"runs", runs_ms}});
+  };
+
+  // 1. The step alone. Warm-up fills the caching allocator and cuBLAS' workspaces.
+  const int64_t steps =
+      std::max<int64_t>(1, std::min(o.steps, o.model == "dle-f64" ? batches_available * 4 : o.steps));
+  for (int i = 0; i < std::min<int64_t>(steps, 20); ++i) step();
+  synchronize(device);
+  const AllocatorStats before = allocator_for(device).stats();
+  std::vector<double> step_ms;
+  for (int64_t r = 0; r < o.runs; ++r) {
+    const auto start = clock_type::now();
+    for (int64_t i = 0; i < steps; ++i) step();
+    synchronize(device);
+    step_ms.push_back(seconds(start) * 1e3 / static_cast<double>(steps));
+  }
+  const AllocatorStats after = allocator_for(device).stats();
+  const double step_median = median(step_ms);
+  report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s");
+  std::printf("  allocator: %llu raw allocations during %lld timed steps, peak %.1f MiB\n",
+              static_cast<unsigned long long>(after.raw_allocations - before.raw_allocations),
+              static_cast<long long>(steps * o.runs), after.peak_bytes / 1048576.0);
+
+  // 2. Whole epochs (or their first epoch_rows rows), sampling and upload included.
+  const int64_t epoch_rows = o.epoch_rows > 0 ? std::min(o.epoch_rows, rows) : rows;
+  // The trainer's path: the epoch is sampled where the model trains (a kernel on the GPU).
+  data::EpochSampler device_sampler(dataset, 4, 42, device);
+  data::EpochTensors device_epoch;
+  std::vector<double> epoch_ms;
+  for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
+    const auto start = clock_type::now();
+    device_sampler.sample(static_cast<uint32_t>(2 + r), device_epoch);
+    for (const data::BatchRange range : data::BatchRanges(epoch_rows, o.batch))
+      train_rows(device_epoch.users, device_epoch.items, device_epoch.labels, range.begin, range.end);
+    synchronize(device);
+    epoch_ms.push_back(seconds(start) * 1e3);
+  }
+  const double epoch_median = median(epoch_ms);
+  report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling",
+         epoch_rows / (epoch_median * 1e-3), epoch_median, epoch_ms, "samples/s");
+
+  // 3. Negative sampling alone: one epoch of K = 4 negatives per positive, shuffled, on the device.
+  std::vector<double> sample_ms;
+  for (int64_t r = 0; r < o.runs; ++r) {
+    const auto start = clock_type::now();
+    device_sampler.sample(static_cast<uint32_t>(10 + r), device_epoch);
+    synchronize(device);
+    sample_ms.push_back(seconds(start) * 1e3);
+  }
+  const double sample_median = median(sample_ms);
+  report("negative_sampling_epoch", rows / (sample_median * 1e-3), sample_median, sample_ms, "samples/s");
+
+  // 4. Sampled evaluation.
+  recsys::Evaluator evaluator(dataset, device, 10);
+  std::vector<double> eval_ms;
+  for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
+    const auto start = clock_type::now();
+    evaluator.sampled(recsys::model_scorer(trainer.model()));
+    eval_ms.push_back(seconds(start) * 1e3);
+  }
+  const double eval_median = median(eval_ms);
+  report("eval_sampled_users", evaluator.users() / (eval_median * 1e-3), eval_median, eval_ms, "users/s");
+
+  write_file_atomically(o.json_path, results.dump(2) + "\n");
+  std::printf("wrote %s\n", o.json_path.c_str());
+  return 0;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-        return argv[++i];
-      };
-      if (arg == "--model")
-        o.model = value();
-      else if (arg == "--batch")
-        o.batch = std::stoll(value());
-      else if (arg == "--device")
-        o.device = value();
-      else if (arg == "--steps")
-        o.steps = std::stoll(value());
-      else if (arg == "--runs")
-        o.runs = std::stoll(value());
-      else if (arg == "--epoch-rows")
-        o.epoch_rows = std::stoll(value());
-      else if (arg == "--optimizer")
-        o.optimizer = value();
-      else if (arg == "--users")
-        o.data.users = std::stoi(value());
-      else if (arg == "--items")
-        o.data.items = std::stoi(value());
-      else if (arg == "--ratings")
-        o.data.ratings = std::stoll(value());
-      else if (arg == "--json")
-        o.json_path = value();
-      else if (arg == "-h" || arg == "--help") {
-        std::puts(
-            "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device "
-            "auto|cpu|cuda]\n"
-            "                 [--optimizer adam|lazy_adam|sgd] [--users N --items N --ratings N] [--json "
-            "FILE]");
-        return 0;
-      } else
-        throw std::invalid_argument("unknown argument '" + arg + "'");
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_ncf: %s\n", e.what());
-    return 2;
-  }
-
-  try {
-    const Device device = parse_device(o.device);
-    const std::string device_label = device.str() + " (" + device_name(device) + ")";
-    std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch),
-                device_label.c_str());
-
-    auto t0 = clock_type::now();
-    const data::Interactions ratings = data::generate_synthetic(o.data);
-    data::ImplicitDataset dataset = data::leave_one_out(ratings);
-    data::draw_eval_negatives(dataset, 99, 7);
-    std::printf("data: %d users, %d items, %lld training pairs (generated and split in %.1f s)\n",
-                dataset.num_users, dataset.num_items, static_cast<long long>(dataset.num_train()),
-                seconds(t0));
-
-    ExperimentConfig config;
-    recsys::ModelShape shape = shape_for(o.model);
-    config.model.type = shape.type == "mlp" ? ModelType::mlp : ModelType::neumf;
-    config.model.factors = shape.factors;
-    config.model.layers = shape.layers;
-    config.train.batch_size = o.batch;
-    config.train.optimizer = o.optimizer.empty()
-                                 ? (o.model == "dle-f64" ? OptimizerKind::lazy_adam : OptimizerKind::adam)
-                             : o.optimizer == "sgd"       ? OptimizerKind::sgd
-                             : o.optimizer == "lazy_adam" ? OptimizerKind::lazy_adam
-                                                          : OptimizerKind::adam;
-    recsys::Trainer trainer(config, dataset, device);
-    recsys::ScoringModel& model = trainer.model();
-    nn::Optimizer& optimizer = trainer.optimizer();
-
-    // Batches of the first epoch, on the device.
-    data::TrainingSampler sampler(dataset, 4, 42);
-    data::TrainingEpoch epoch = sampler.sample(1);
-    const int64_t rows = epoch.size();
-    const Tensor users = Tensor::from_vector(epoch.user, {rows}, device);
-    const Tensor items = Tensor::from_vector(epoch.item, {rows}, device);
-    const Tensor labels = Tensor::from_vector(epoch.label, {rows}, device);
-    const int64_t batches_available = rows / o.batch;
-    NCF_CHECK(batches_available >= 1,
-              "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
-    // One training step on rows [begin, end) of device-resident columns.
-    auto train_rows = [&](const Tensor& u, const Tensor& i, const Tensor& y, int64_t begin, int64_t end) {
-      optimizer.zero_grad();
-      ag::Variable loss = ag::bce_with_logits(model.forward(u.rows(begin, end), i.rows(begin, end)),
-                                              y.rows(begin, end).view({end - begin, 1}));
-      loss.backward();
-      optimizer.step();
-    };
-    int64_t next = 0;
-    auto step = [&]() {
-      const int64_t b = (next++ % batches_available) * o.batch;
-      train_rows(users, items, labels, b, b + o.batch);
-    };
-
-    nlohmann::json results = nlohmann::json::array();
-    auto report = [&](const std::string& name, double per_second, double median_ms,
-                      const std::vector<double>& runs_ms, const char* unit) {
-      std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit,
-                  median_ms, runs_ms.size());
-      results.push_back({{"name", name},
-                         {"device", device_label},
-                         {"config",
-                          {{"model", o.model},
-                           {"batch", o.batch},
-                           {"users", dataset.num_users},
-                           {"items", dataset.num_items},
-                           {"train_pairs", dataset.num_train()}}},
-                         {"samples_per_s", per_second},
-                         {"median_ms", median_ms},
-                         {"runs", runs_ms}});
-    };
-
-    // 1. The step alone. Warm-up fills the caching allocator and cuBLAS' workspaces.
-    const int64_t steps =
-        std::max<int64_t>(1, std::min(o.steps, o.model == "dle-f64" ? batches_available * 4 : o.steps));
-    for (int i = 0; i < std::min<int64_t>(steps, 20); ++i) step();
-    synchronize(device);
-    const AllocatorStats before = allocator_for(device).stats();
-    std::vector<double> step_ms;
-    for (int64_t r = 0; r < o.runs; ++r) {
-      const auto start = clock_type::now();
-      for (int64_t i = 0; i < steps; ++i) step();
-      synchronize(device);
-      step_ms.push_back(seconds(start) * 1e3 / static_cast<double>(steps));
-    }
-    const AllocatorStats after = allocator_for(device).stats();
-    const double step_median = median(step_ms);
-    report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s");
-    std::printf("  allocator: %llu raw allocations during %lld timed steps, peak %.1f MiB\n",
-                static_cast<unsigned long long>(after.raw_allocations - before.raw_allocations),
-                static_cast<long long>(steps * o.runs), after.peak_bytes / 1048576.0);
-
-    // 2. Whole epochs (or their first epoch_rows rows), sampling and upload included.
-    const int64_t epoch_rows = o.epoch_rows > 0 ? std::min(o.epoch_rows, rows) : rows;
-    // The trainer's path: the epoch is sampled where the model trains (a kernel on the GPU).
-    data::DeviceSampler device_sampler(dataset, 4, 42, device);
-    data::DeviceEpoch device_epoch;
-    std::vector<double> epoch_ms;
-    for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
-      const auto start = clock_type::now();
-      device_sampler.sample(static_cast<uint32_t>(2 + r), device_epoch);
-      for (const data::BatchRange range : data::BatchRanges(epoch_rows, o.batch))
-        train_rows(device_epoch.users, device_epoch.items, device_epoch.labels, range.begin, range.end);
-      synchronize(device);
-      epoch_ms.push_back(seconds(start) * 1e3);
-    }
-    const double epoch_median = median(epoch_ms);
-    report(epoch_rows == rows ? "epoch_with_sampling" : "partial_epoch_with_sampling",
-           epoch_rows / (epoch_median * 1e-3), epoch_median, epoch_ms, "samples/s");
-
-    // 3. Negative sampling alone: one epoch of K = 4 negatives per positive, shuffled, on the device.
-    std::vector<double> sample_ms;
-    for (int64_t r = 0; r < o.runs; ++r) {
-      const auto start = clock_type::now();
-      device_sampler.sample(static_cast<uint32_t>(10 + r), device_epoch);
-      synchronize(device);
-      sample_ms.push_back(seconds(start) * 1e3);
-    }
-    const double sample_median = median(sample_ms);
-    report("negative_sampling_epoch", rows / (sample_median * 1e-3), sample_median, sample_ms, "samples/s");
-
-    // 4. Sampled evaluation.
-    recsys::Evaluator evaluator(dataset, device, 10);
-    std::vector<double> eval_ms;
-    for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
-      const auto start = clock_type::now();
-      evaluator.sampled(recsys::model_scorer(model));
-      eval_ms.push_back(seconds(start) * 1e3);
-    }
-    const double eval_median = median(eval_ms);
-    report("eval_sampled_users", evaluator.users() / (eval_median * 1e-3), eval_median, eval_ms, "users/s");
-
-    write_file_atomically(o.json_path, results.dump(2) + "\n");
-    std::printf("wrote %s\n", o.json_path.c_str());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_ncf: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  int64_t users = o.data.users, items = o.data.items;
+  cli::Parser args("bench_ncf", kUsage);
+  args.option("--model", &o.model);
+  args.option("--batch", &o.batch, 1, int64_t{1} << 30);
+  args.option("--device", &o.device);
+  args.option("--steps", &o.steps, 1, int64_t{1} << 30);
+  args.option("--runs", &o.runs, 1, 1000);
+  args.option("--epoch-rows", &o.epoch_rows, 0, INT64_MAX);
+  args.option("--optimizer", &o.optimizer);
+  args.option("--users", &users, 1, INT32_MAX);
+  args.option("--items", &items, 2, INT32_MAX);
+  args.option("--ratings", &o.data.ratings, 1, INT64_MAX);
+  args.option("--json", &o.json_path);
+  return cli::run(args, [&] {
+    if (!args.parse(argc, argv)) return 0;
+    o.data.users = static_cast<int32_t>(users);
+    o.data.items = static_cast<int32_t>(items);
+    const recsys::ModelShape shape = shape_for(o.model);  // an unknown name fails before any work
+    const std::optional<recsys::OptimizerKind> optimizer =
+        o.optimizer.empty()
+            ? (o.model == "dle-f64" ? recsys::OptimizerKind::lazy_adam : recsys::OptimizerKind::adam)
+            : from_string<recsys::OptimizerKind>(o.optimizer);
+    if (!optimizer)
+      throw cli::ArgumentError("--optimizer must be adam, lazy_adam or sgd, got '" + o.optimizer + "'");
+    return run_benchmarks(o, shape, *optimizer);
+  });
 }

@@ -1,55 +1,44 @@
 // generate_ratings: writes a MovieLens-shaped ratings.csv of any size (data/synthetic.h).
 //   generate_ratings --out datasets/synthetic-ml-20m/ratings.csv [--users 138493 --items 26744
 //                    --ratings 20000263 --seed 20]
-#include <sys/stat.h>
+#include <cstdint>
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 
+#include "apps/common/cli.h"
+#include "base/files.h"
 #include "data/synthetic.h"
+
+namespace {
+const char* kUsage =
+    "usage: generate_ratings --out FILE [--users N] [--items N] [--ratings N] [--seed S]\n"
+    "Writes a MovieLens-shaped ratings.csv (ML-20M's shape by default: 138493 users, 26744 items,\n"
+    "20000263 ratings, seed 20).\n";
+}  // namespace
 
 int main(int argc, char** argv) {
   ncf::data::SyntheticConfig config;
   std::string out;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      auto value = [&]() -> std::string {
-        if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-        return argv[++i];
-      };
-      if (arg == "--out")
-        out = value();
-      else if (arg == "--users")
-        config.users = std::stoi(value());
-      else if (arg == "--items")
-        config.items = std::stoi(value());
-      else if (arg == "--ratings")
-        config.ratings = std::stoll(value());
-      else if (arg == "--seed")
-        config.seed = std::stoull(value());
-      else if (arg == "-h" || arg == "--help") {
-        std::puts("usage: generate_ratings --out FILE [--users N] [--items N] [--ratings N] [--seed S]");
-        return 0;
-      } else
-        throw std::invalid_argument("unknown argument '" + arg + "'");
-    }
-    if (out.empty()) throw std::invalid_argument("--out FILE is required");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "generate_ratings: %s\n", e.what());
-    return 2;
-  }
-  try {
-    // Create the parent folders (mkdir of an existing one fails harmlessly).
-    for (size_t pos = out.find('/', 1); pos != std::string::npos; pos = out.find('/', pos + 1))
-      ::mkdir(out.substr(0, pos).c_str(), 0755);
+  int64_t users = config.users, items = config.items, ratings = config.ratings,
+          seed = static_cast<int64_t>(config.seed);
+  ncf::cli::Parser args("generate_ratings", kUsage);
+  args.option("--out", &out);
+  args.option("--users", &users, 1, INT32_MAX);
+  args.option("--items", &items, 2, INT32_MAX);
+  args.option("--ratings", &ratings, 1, INT64_MAX);
+  args.option("--seed", &seed, 0, INT64_MAX);
+  return ncf::cli::run(args, [&] {
+    if (!args.parse(argc, argv)) return 0;
+    args.require("--out");
+    config.users = static_cast<int32_t>(users);
+    config.items = static_cast<int32_t>(items);
+    config.ratings = ratings;
+    config.seed = static_cast<uint64_t>(seed);
+    ncf::make_directories(ncf::parent_folder(out));
     ncf::data::write_synthetic_csv(config, out);
     std::printf("wrote %s: %lld ratings, %d users, %d items (seed %llu)\n", out.c_str(),
                 static_cast<long long>(config.ratings), config.users, config.items,
                 static_cast<unsigned long long>(config.seed));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "generate_ratings: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

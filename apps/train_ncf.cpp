@@ -4,11 +4,9 @@
 // The work itself is recsys::run_experiment (recsys/experiment.h); this file only reads arguments.
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstring>
-#include <iostream>
 #include <string>
 
+#include "apps/common/cli.h"
 #include "recsys/experiment.h"
 
 namespace {
@@ -39,51 +37,28 @@ exit status: 0 success, 2 bad arguments or config (nothing written), 1 any other
 int main(int argc, char** argv) {
   ncf::recsys::RunOptions options;
   options.progress_bar = ::isatty(STDERR_FILENO) != 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "train_ncf: %s needs a value\n%s", name, kUsage);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "-h" || arg == "--help") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (arg == "--config") {
-      options.config_path = value("--config");
-    } else if (arg == "--set") {
-      options.overrides.push_back(value("--set"));
-    } else if (arg == "--device") {
-      options.device = value("--device");
-    } else if (arg == "--out") {
-      options.out_dir = value("--out");
-    } else if (arg == "--resume") {
-      options.resume_dir = value("--resume");
-    } else if (arg == "--root") {
-      options.root = value("--root");
-    } else if (arg == "--quiet") {
-      options.quiet = true;
-    } else if (arg == "--no-progress") {
-      options.progress_bar = false;
-    } else {
-      std::fprintf(stderr, "train_ncf: unknown argument '%s'\n%s", arg.c_str(), kUsage);
-      return 2;
-    }
-  }
-  if (options.config_path.empty() && options.resume_dir.empty()) {
-    std::fprintf(stderr, "train_ncf: --config FILE or --resume DIR is required\n%s", kUsage);
-    return 2;
-  }
-  try {
-    ncf::recsys::run_experiment(options);
-  } catch (const ncf::ConfigError& e) {
-    std::fprintf(stderr, "train_ncf: config error: %s\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "train_ncf: error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  bool no_progress = false;
+  ncf::cli::Parser args("train_ncf", kUsage);
+  args.option("--config", &options.config_path);
+  args.repeated("--set", &options.overrides);
+  args.option("--device", &options.device);
+  args.option("--out", &options.out_dir);
+  args.option("--resume", &options.resume_dir);
+  args.option("--root", &options.root);
+  args.flag("--quiet", &options.quiet);
+  args.flag("--no-progress", &no_progress);
+  const auto is_config_error = [](const std::exception& e) {
+    return dynamic_cast<const ncf::recsys::ConfigError*>(&e) != nullptr;
+  };
+  return ncf::cli::run(
+      args,
+      [&] {
+        if (!args.parse(argc, argv)) return 0;
+        if (!args.given("--config") && !args.given("--resume"))
+          throw ncf::cli::ArgumentError("--config FILE or --resume DIR is required");
+        if (no_progress) options.progress_bar = false;
+        ncf::recsys::run_experiment(options);
+        return 0;
+      },
+      is_config_error);
 }

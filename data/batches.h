@@ -3,7 +3,7 @@
 //   for (const BatchRange range : BatchRanges(epoch.size(), 256)) {
 //     const Batch batch = batch_view(epoch, range);   // pointers + size
 //   }
-// `align` keeps batch boundaries on multiples of a group size (ShuffleMode::kGroups, 1 + K) by rounding
+// `align` keeps batch boundaries on multiples of a group size (ShuffleMode::groups, 1 + K) by rounding
 // the batch size down to a multiple of it (at least one group). The last batch may be short unless
 // drop_last is set.
 #pragma once

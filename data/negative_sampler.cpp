@@ -33,7 +33,7 @@ namespace {
 template <class Emit>
 void sample_negatives(const ImplicitDataset& d, int k, uint64_t seed, uint32_t epoch, int64_t p_begin,
                       int64_t p_end, ItemBitmap& trained, const Emit& emit) {
-  const uint32_t stream = random_stream(RandomPurpose::kTrainNegatives, epoch);
+  const uint32_t stream = random_stream(RandomPurpose::train_negatives, epoch);
   int32_t current = -1;
   uint64_t block = ~uint64_t{0};
   Philox4 draw{};
@@ -92,7 +92,7 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
   out.epoch = epoch;
   const uint64_t seed = seed_;
 
-  if (shuffle_ == ShuffleMode::kNone) {
+  if (shuffle_ == ShuffleMode::none) {
 #pragma omp parallel
     {
       ItemBitmap trained(d.num_items);
@@ -111,14 +111,14 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
     return;
   }
 
-  // Units: rows (kRows) or groups (kGroups). A staging entry is [offset in bucket | label << 31, user,
-  // item] for a row, [offset in bucket, user, item x group] for a group.
-  const bool by_rows = shuffle_ == ShuffleMode::kRows;
+  // Units: rows (ShuffleMode::rows) or groups (ShuffleMode::groups). A staging entry is [offset in bucket |
+  // label << 31, user, item] for a row, [offset in bucket, user, item x group] for a group.
+  const bool by_rows = shuffle_ == ShuffleMode::rows;
   const int64_t units = by_rows ? rows : positives;
   const int per_unit = by_rows ? 1 : group;
   const int stride = 2 + per_unit;
   const IndexPermutation sigma = IndexPermutation::make(static_cast<uint64_t>(units), seed,
-                                                        random_stream(RandomPurpose::kShuffle, epoch));
+                                                        random_stream(RandomPurpose::shuffle, epoch));
   int bucket_bits = 12;  // at most ~256 buckets, each at least 4096 units
   while ((units >> bucket_bits) >= 256) ++bucket_bits;
   const int kBucketBits = bucket_bits;

@@ -6,11 +6,11 @@
 // the result is the same for any thread count and a CUDA kernel can reproduce it exactly.
 //
 // Shuffle modes (a fresh Philox-keyed permutation sigma per epoch, see sampling_core.h):
-//   kRows   (default, what the paper's Keras code does): grouped row r goes to row sigma(r). Positives
+//   rows    (default, what the paper's Keras code does): grouped row r goes to row sigma(r). Positives
 //           and negatives are mixed across the whole epoch.
-//   kGroups group p goes to group position sigma(p) and stays whole: its 1+K rows share a user (lets a
+//   groups  group p goes to group position sigma(p) and stays whole: its 1+K rows share a user (lets a
 //           model compute the user's part once per group); batch boundaries should be multiples of 1+K.
-//   kNone   the grouped layout in training-pair order (for tests and debugging).
+//   none    the grouped layout in training-pair order (for tests and debugging).
 #pragma once
 
 #include <cstdint>
@@ -20,13 +20,13 @@
 
 namespace ncf::data {
 
-enum class ShuffleMode { kRows, kGroups, kNone };
+enum class ShuffleMode { rows, groups, none };
 
 struct TrainingEpoch {
   std::vector<int32_t> user, item;
   std::vector<float> label;  // 1 for positives, 0 for negatives
   int32_t group_size = 1;    // 1 + K
-  ShuffleMode shuffle = ShuffleMode::kRows;
+  ShuffleMode shuffle = ShuffleMode::rows;
   uint32_t epoch = 0;
   int64_t size() const { return static_cast<int64_t>(user.size()); }
 };
@@ -36,7 +36,7 @@ class TrainingSampler {
   // Keeps a reference to `data`, which must outlive the sampler. Throws ncf::Error when a user
   // trained on every item (no negative exists for it).
   TrainingSampler(const ImplicitDataset& data, int negatives = 4, uint64_t seed = 42,
-                  ShuffleMode shuffle = ShuffleMode::kRows);
+                  ShuffleMode shuffle = ShuffleMode::rows);
 
   // Fills `out` with epoch `epoch`'s samples, reusing its buffers (no allocation after the first epoch).
   void sample(uint32_t epoch, TrainingEpoch& out);

@@ -10,12 +10,12 @@
 namespace ncf::data {
 
 enum class RandomPurpose : uint32_t {
-  kTrainNegatives = 0xD1,  // training negatives, low bits = epoch
-  kShuffle = 0xD2,         // per-epoch permutation keys, low bits = epoch
-  kEvalNegatives = 0xD3,   // evaluation negatives (drawn once)
-  kUserSample = 0xD4,      // sample_users
-  kRatioSplit = 0xD5,      // random ratio split
-  kSynthetic = 0xD6,       // synthetic data generator (low bits name the quantity)
+  train_negatives = 0xD1,  // training negatives, low bits = epoch
+  shuffle = 0xD2,          // per-epoch permutation keys, low bits = epoch
+  eval_negatives = 0xD3,   // evaluation negatives (drawn once)
+  user_sample = 0xD4,      // sample_users
+  ratio_split = 0xD5,      // random ratio split
+  synthetic = 0xD6,        // synthetic data generator (low bits name the quantity)
 };
 
 NCF_HD uint32_t random_stream(RandomPurpose purpose, uint32_t counter = 0) {

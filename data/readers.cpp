@@ -336,14 +336,20 @@ Interactions read_movielens_dat(const std::string& path) {
 
 Interactions read_movielens_csv(const std::string& path) { return read_delimited(path, DelimitedFormat{}); }
 
-Interactions read_ratings(const std::string& format_name, const std::string& path,
-                          const DelimitedFormat& csv) {
-  if (format_name == "movielens-udata") return read_movielens_udata(path);
-  if (format_name == "movielens-dat") return read_movielens_dat(path);
-  if (format_name == "movielens-csv") return read_movielens_csv(path);
-  if (format_name == "csv") return read_delimited(path, csv);
-  throw DataError(path, "unknown data format '" + format_name +
-                            "' (expected movielens-udata, movielens-dat, movielens-csv, csv or ncf)");
+Interactions read_ratings(DataFormat format, const std::string& path, const DelimitedFormat& csv) {
+  switch (format) {
+    case DataFormat::movielens_udata:
+      return read_movielens_udata(path);
+    case DataFormat::movielens_dat:
+      return read_movielens_dat(path);
+    case DataFormat::movielens_csv:
+      return read_movielens_csv(path);
+    case DataFormat::csv:
+      return read_delimited(path, csv);
+    case DataFormat::ncf:
+      break;
+  }
+  throw DataError(path, "format ncf is a split data set, read with read_ncf (data/ncf_format.h)");
 }
 
 // ---- titles ----

@@ -10,21 +10,10 @@
 
 #include <string>
 
+#include "data/config.h"  // DataFormat, DelimitedFormat
 #include "data/interactions.h"
 
 namespace ncf::data {
-
-// Column map of a delimited file. A column is named by its header name (needs header = true) or by its
-// 0-based position written as digits ("0", "2"). rating and timestamp may be empty: absent columns read
-// as rating 1.0 and timestamp 0.
-struct DelimitedFormat {
-  std::string separator = ",";
-  bool header = true;
-  std::string user = "userId";
-  std::string item = "movieId";
-  std::string rating = "rating";
-  std::string timestamp = "timestamp";
-};
 
 Interactions read_delimited(const std::string& path, const DelimitedFormat& format);
 
@@ -35,9 +24,8 @@ Interactions read_movielens_dat(const std::string& path);
 // MovieLens 20M / latest ratings.csv: header userId,movieId,rating,timestamp.
 Interactions read_movielens_csv(const std::string& path);
 
-// Reads by config format name: "movielens-udata", "movielens-dat", "movielens-csv" or "csv" (uses `csv`).
-Interactions read_ratings(const std::string& format_name, const std::string& path,
-                          const DelimitedFormat& csv = {});
+// Reads a rating file of any format but ncf (format csv uses the column map `csv`).
+Interactions read_ratings(DataFormat format, const std::string& path, const DelimitedFormat& csv = {});
 
 // MovieLens 100K u.item: "id|title|date|...", latin-1 text, converted to UTF-8.
 Titles read_titles_uitem(const std::string& path);

@@ -4,7 +4,7 @@
 // OpenMP; a GPU port launches one thread per index and calls the same functions.
 //
 // Training negatives. Negative j of training positive p in epoch e is sample s = p*K + j, drawn from
-// stream(kTrainNegatives, e). Attempt 0 takes word s%4 of philox_draw(seed, stream, s/4), so four
+// stream(train_negatives, e). Attempt 0 takes word s%4 of philox_draw(seed, stream, s/4), so four
 // consecutive samples share one Philox call; attempt a >= 1 takes word (a-1)%4 of
 // philox_draw(seed, stream, s | ((a-1)/4 + 1) << 40). Sample indices stay below 2^40, so retry counters
 // never collide with first draws. A candidate, uniform in [0, num_items), is accepted unless the user
@@ -13,7 +13,7 @@
 // on: a deterministic end to the loop on both devices. How membership is tested does not change the result:
 // the GPU binary-searches the user's sorted items, the CPU uses a per-user bitmap (faster).
 //
-// Evaluation negatives. For user u, attempt a uses word a%4 of philox_draw(seed, stream(kEvalNegatives),
+// Evaluation negatives. For user u, attempt a uses word a%4 of philox_draw(seed, stream(eval_negatives),
 // u << 32 | a/4); a candidate is rejected if the user ever interacted with it (training, validation or
 // test item) or if it was already chosen, until N distinct items are found. When no more than N items
 // remain the user gets all of them, in increasing order, then -1 padding.
@@ -72,7 +72,7 @@ NCF_HD int32_t training_negative_from(uint32_t first_word, const Trained& traine
 // whole job). The caller guarantees count < num_items.
 NCF_HD int32_t training_negative(const int32_t* items, int64_t count, int32_t num_items, uint64_t seed,
                                  uint32_t epoch, uint64_t sample) {
-  const uint32_t stream = random_stream(RandomPurpose::kTrainNegatives, epoch);
+  const uint32_t stream = random_stream(RandomPurpose::train_negatives, epoch);
   const uint32_t first_word = philox_draw(seed, stream, sample >> 2).v[sample & 3];
   const auto trained = [&](int32_t item) { return sorted_contains(items, count, item); };
   return training_negative_from(first_word, trained, num_items, seed, stream, sample);
@@ -89,7 +89,7 @@ NCF_HD int32_t eval_negatives_from(const Reject& reject, int64_t available, int3
     for (int32_t item = 0; item < num_items && found < n; ++item)
       if (!reject(item, out, found)) out[found++] = item;
   } else {
-    const uint32_t stream = random_stream(RandomPurpose::kEvalNegatives);
+    const uint32_t stream = random_stream(RandomPurpose::eval_negatives);
     for (uint64_t block = 0; found < n; ++block) {
       const Philox4 draw = philox_draw(seed, stream, (static_cast<uint64_t>(user) << 32) | block);
       for (int w = 0; w < 4 && found < n; ++w) {

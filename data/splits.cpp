@@ -93,7 +93,7 @@ ExplicitDataset ratio_split(const Interactions& x, double test_fraction, uint64_
   const int64_t rows = x.size();
   const auto test_rows = static_cast<int64_t>(std::llround(test_fraction * static_cast<double>(rows)));
   std::vector<uint64_t> key(rows);
-  const uint32_t stream = random_stream(RandomPurpose::kRatioSplit);
+  const uint32_t stream = random_stream(RandomPurpose::ratio_split);
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const Philox4 draw = philox_draw(seed, stream, static_cast<uint64_t>(r));

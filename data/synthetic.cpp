@@ -20,18 +20,16 @@
 namespace ncf::data {
 namespace {
 
-// Low bits of the kSynthetic stream: one per generated quantity.
-enum Quantity : uint32_t {
-  kActivity = 1,
-  kPopularityOrder = 2,
-  kUserProfile = 3,
-  kItemDraw = 4,
-  kRowValues = 5,
-  kItemQuality = 6,
-  kClusterOrder = 64,  // + cluster index
-};
+// Low bits of the RandomPurpose::synthetic stream: one per generated quantity.
+constexpr uint32_t kActivity = 1;
+constexpr uint32_t kPopularityOrder = 2;
+constexpr uint32_t kUserProfile = 3;
+constexpr uint32_t kItemDraw = 4;
+constexpr uint32_t kRowValues = 5;
+constexpr uint32_t kItemQuality = 6;
+constexpr uint32_t kClusterOrder = 64;  // + cluster index
 
-uint32_t stream(uint32_t quantity) { return random_stream(RandomPurpose::kSynthetic, quantity); }
+uint32_t stream(uint32_t quantity) { return random_stream(RandomPurpose::synthetic, quantity); }
 
 // Ratings per user: min_per_user + a log-normal share of the rest, capped at half the catalogue; the
 // rounding remainder goes one by one to users in id order.

@@ -44,7 +44,7 @@ Interactions sample_users(const Interactions& in, double fraction, uint64_t seed
   std::vector<uint8_t> user_kept(in.num_users());
   for (int32_t u = 0; u < in.num_users(); ++u) {
     const Philox4 draw =
-        philox_draw(seed, random_stream(RandomPurpose::kUserSample), static_cast<uint64_t>(in.users.raw(u)));
+        philox_draw(seed, random_stream(RandomPurpose::user_sample), static_cast<uint64_t>(in.users.raw(u)));
     user_kept[u] = philox_unit_double(draw.v[0], draw.v[1]) < fraction;
   }
   std::vector<uint8_t> keep(in.size());

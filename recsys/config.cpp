@@ -10,54 +10,29 @@
 #include <sstream>
 
 #include "base/files.h"
+#include "base/parse.h"
 
-namespace ncf {
+namespace ncf::recsys {
+
+const EnumNames<ModelType>& enum_names(ModelType) {
+  static const EnumNames<ModelType> names = {{ModelType::gmf, "gmf"},
+                                             {ModelType::mlp, "mlp"},
+                                             {ModelType::neumf, "neumf"},
+                                             {ModelType::mf, "mf"},
+                                             {ModelType::mlp_regressor, "mlp_regressor"},
+                                             {ModelType::itempop, "itempop"}};
+  return names;
+}
+
+const EnumNames<OptimizerKind>& enum_names(OptimizerKind) {
+  static const EnumNames<OptimizerKind> names = {
+      {OptimizerKind::adam, "adam"}, {OptimizerKind::lazy_adam, "lazy_adam"}, {OptimizerKind::sgd, "sgd"}};
+  return names;
+}
+
 namespace {
 
 using json = nlohmann::json;
-
-// ---- enum names -------------------------------------------------------------------------------------
-
-template <class E>
-struct EnumNames;
-template <>
-struct EnumNames<DataFormat> {
-  static constexpr std::pair<DataFormat, const char*> values[] = {
-      {DataFormat::movielens_udata, "movielens-udata"},
-      {DataFormat::movielens_dat, "movielens-dat"},
-      {DataFormat::movielens_csv, "movielens-csv"},
-      {DataFormat::ncf, "ncf"},
-      {DataFormat::csv, "csv"}};
-};
-template <>
-struct EnumNames<SplitKind> {
-  static constexpr std::pair<SplitKind, const char*> values[] = {
-      {SplitKind::leave_one_out, "leave_one_out"},
-      {SplitKind::ratio, "ratio"},
-      {SplitKind::temporal_ratio, "temporal_ratio"},
-      {SplitKind::given, "given"}};
-};
-template <>
-struct EnumNames<ModelType> {
-  static constexpr std::pair<ModelType, const char*> values[] = {{ModelType::gmf, "gmf"},
-                                                                 {ModelType::mlp, "mlp"},
-                                                                 {ModelType::neumf, "neumf"},
-                                                                 {ModelType::mf, "mf"},
-                                                                 {ModelType::mlp_regressor, "mlp_regressor"},
-                                                                 {ModelType::itempop, "itempop"}};
-};
-template <>
-struct EnumNames<OptimizerKind> {
-  static constexpr std::pair<OptimizerKind, const char*> values[] = {
-      {OptimizerKind::adam, "adam"}, {OptimizerKind::lazy_adam, "lazy_adam"}, {OptimizerKind::sgd, "sgd"}};
-};
-
-template <class E>
-const char* enum_name(E value) {
-  for (const auto& [v, name] : EnumNames<E>::values)
-    if (v == value) return name;
-  return "?";
-}
 
 const std::vector<std::string> kDevices = {"auto", "cpu", "cuda"};
 
@@ -285,24 +260,21 @@ class Parser {
 
   template <class E>
   E get_enum(const json& obj, const std::string& key, const std::string& path, E fallback) const {
-    std::vector<std::string> names;
-    for (const auto& [v, name] : EnumNames<E>::values) names.push_back(name);
-    const std::string value = get_choice(obj, key, path, enum_name(fallback), names);
-    for (const auto& [v, name] : EnumNames<E>::values)
-      if (value == name) return v;
-    return fallback;
+    return *from_string<E>(get_choice(obj, key, path, to_string(fallback), all_names<E>()));
   }
 
-  CsvColumn get_column(const json& obj, const std::string& key, const std::string& path,
-                       const CsvColumn& fallback, bool nullable) const {
+  // A column of a delimited file as the readers take it (data/config.h): a header name, a 0-based
+  // position in digits, or "" for an absent column (only when `nullable`: rating and timestamp).
+  std::string get_column(const json& obj, const std::string& key, const std::string& path,
+                         const std::string& fallback, bool nullable) const {
     const json* v = find(obj, key);
     if (!v) return fallback;
-    if (v->is_null() && nullable) return CsvColumn::absent();
-    if (v->is_string() && !v->get<std::string>().empty()) return CsvColumn::by_name(v->get<std::string>());
+    if (v->is_null() && nullable) return "";
+    if (v->is_string() && !v->get<std::string>().empty()) return v->get<std::string>();
     if (v->is_number()) {
       const int64_t index = as_int(*v, path);
       if (index < 0) fail(path, path + " must be a column name or a 0-based position, got " + v->dump());
-      return CsvColumn::by_index(index);
+      return std::to_string(index);
     }
     fail(path, path + " must be a column name or a 0-based position" +
                    std::string(nullable ? " or null" : "") + ", got " + short_dump(*v));
@@ -361,14 +333,14 @@ DataConfig parse_data(const Parser& p, const json& d) {
   c.csv.timestamp = p.get_column(csv, "timestamp", "data.csv.timestamp", c.csv.timestamp, true);
   if (c.format == DataFormat::csv && !c.csv.header) {
     // Without a header line there are no names to look columns up by.
-    const std::pair<const char*, const CsvColumn*> columns[] = {{"user", &c.csv.user},
-                                                                {"item", &c.csv.item},
-                                                                {"rating", &c.csv.rating},
-                                                                {"timestamp", &c.csv.timestamp}};
+    const std::pair<const char*, const std::string*> columns[] = {{"user", &c.csv.user},
+                                                                  {"item", &c.csv.item},
+                                                                  {"rating", &c.csv.rating},
+                                                                  {"timestamp", &c.csv.timestamp}};
     for (const auto& [name, column] : columns) {
-      if (column->present && !column->by_position()) {
+      if (!column->empty() && column->find_first_not_of("0123456789") != std::string::npos) {
         const std::string path = std::string("data.csv.") + name;
-        p.fail(path, path + " is the column name \"" + column->name +
+        p.fail(path, path + " is the column name \"" + *column +
                          "\" but data.csv.header is false; give its 0-based position");
       }
     }
@@ -497,12 +469,6 @@ EvalConfig parse_eval(const Parser& p, const json& e) {
   return c;
 }
 
-json column_json(const CsvColumn& c) {
-  if (!c.present) return nullptr;
-  if (c.by_position()) return c.index;
-  return c.name;
-}
-
 // " (run `make data NAME=ml-100k`)" for paths under datasets/, the folder `make data` fills.
 std::string data_hint(const std::string& path) {
   const std::string prefix = "datasets/";
@@ -513,11 +479,6 @@ std::string data_hint(const std::string& path) {
 
 }  // namespace
 
-const char* to_string(DataFormat value) { return enum_name(value); }
-const char* to_string(SplitKind value) { return enum_name(value); }
-const char* to_string(ModelType value) { return enum_name(value); }
-const char* to_string(OptimizerKind value) { return enum_name(value); }
-
 std::optional<MetricSpec> parse_metric_spec(const std::string& text) {
   const size_t at = text.find('@');
   if (at == std::string::npos) return std::nullopt;
@@ -525,10 +486,10 @@ std::optional<MetricSpec> parse_metric_spec(const std::string& text) {
   spec.kind = text.substr(0, at);
   const std::string k = text.substr(at + 1);
   if (spec.kind != "hr" && spec.kind != "ndcg") return std::nullopt;
-  if (k.empty() || k.size() > 9 || k.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  spec.k = std::stoll(k);
-  if (spec.k < 1) return std::nullopt;
+  const std::optional<int64_t> cutoff =
+      k.find_first_not_of("0123456789") == std::string::npos ? to_int64(k) : std::nullopt;
+  if (!cutoff || *cutoff < 1) return std::nullopt;
+  spec.k = *cutoff;
   return spec;
 }
 
@@ -624,26 +585,7 @@ ExperimentConfig parse_config(const nlohmann::json& j, const std::string& source
 
 nlohmann::json to_json(const ExperimentConfig& c) {
   json j;
-  const DataConfig& d = c.data;
-  j["data"] = {{"format", to_string(d.format)},
-               {"path", d.path},
-               {"titles", d.titles ? json(*d.titles) : json(nullptr)},
-               {"test_path", d.test_path ? json(*d.test_path) : json(nullptr)},
-               {"csv",
-                {{"separator", d.csv.separator},
-                 {"header", d.csv.header},
-                 {"user", column_json(d.csv.user)},
-                 {"item", column_json(d.csv.item)},
-                 {"rating", column_json(d.csv.rating)},
-                 {"timestamp", column_json(d.csv.timestamp)}}},
-               {"binarize_threshold", d.binarize_threshold ? json(*d.binarize_threshold) : json(nullptr)},
-               {"min_user_interactions", d.min_user_interactions},
-               {"min_item_interactions", d.min_item_interactions},
-               {"user_fraction", d.user_fraction},
-               {"split", to_string(d.split)},
-               {"test_fraction", d.test_fraction},
-               {"validation", d.validation},
-               {"seed", d.seed}};
+  j["data"] = data::to_json(c.data);
   const ModelConfig& m = c.model;
   j["model"] = {
       {"type", to_string(m.type)},
@@ -725,4 +667,4 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
   return config;
 }
 
-}  // namespace ncf
+}  // namespace ncf::recsys

@@ -1,4 +1,4 @@
-// The experiment config (CONVENTIONS.md, "Configs") as typed structs, parsed from JSON and validated
+// The experiment config (the README's config reference) as typed structs, parsed from JSON and validated
 // before any work starts: unknown keys (with a "did you mean"), wrong types, out-of-range values, bad enum
 // values and missing files all throw ConfigError naming the key and the config file.
 //
@@ -16,66 +16,31 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-namespace ncf {
+#include "base/enum_names.h"
+#include "base/error.h"
+#include "data/config.h"
 
-class ConfigError : public std::runtime_error {
+namespace ncf::recsys {
+
+// A config that cannot be used: the message names the key and where it was set (file or --set).
+class ConfigError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
-enum class DataFormat { movielens_udata, movielens_dat, movielens_csv, ncf, csv };
-enum class SplitKind { leave_one_out, ratio, temporal_ratio, given };
+using data::DataConfig;
+using data::DataFormat;
+using data::SplitKind;
+
 enum class ModelType { gmf, mlp, neumf, mf, mlp_regressor, itempop };
 enum class OptimizerKind { adam, lazy_adam, sgd };
-
-// The names used in configs ("movielens-udata", "leave_one_out", "neumf", "lazy_adam").
-const char* to_string(DataFormat value);
-const char* to_string(SplitKind value);
-const char* to_string(ModelType value);
-const char* to_string(OptimizerKind value);
-
-// A column of a delimited file, by header name or by 0-based position.
-struct CsvColumn {
-  std::string name;     // used when index < 0
-  int64_t index = -1;   // 0-based position when >= 0
-  bool present = true;  // false: the file has no such column (rating, timestamp may be null)
-
-  static CsvColumn by_name(std::string n) { return {std::move(n), -1, true}; }
-  static CsvColumn by_index(int64_t i) { return {"", i, true}; }
-  static CsvColumn absent() { return {"", -1, false}; }
-  bool by_position() const { return present && index >= 0; }
-};
-
-struct CsvConfig {
-  std::string separator = ",";
-  bool header = true;
-  CsvColumn user = CsvColumn::by_name("userId");
-  CsvColumn item = CsvColumn::by_name("movieId");
-  CsvColumn rating = CsvColumn::by_name("rating");        // null: implicit data, every row a positive
-  CsvColumn timestamp = CsvColumn::by_name("timestamp");  // null: file order stands in for time
-};
-
-struct DataConfig {
-  DataFormat format = DataFormat::movielens_udata;
-  std::string path = "datasets/ml-100k/u.data";  // format ncf: the prefix of PREFIX.train.rating etc.
-  std::optional<std::string> titles;             // e.g. datasets/ml-100k/u.item
-  std::optional<std::string> test_path;          // split "given" for explicit ratings: the test file (u1.test)
-  CsvConfig csv;
-  std::optional<double> binarize_threshold;  // none: every rating is a positive
-  int64_t min_user_interactions = 0;
-  int64_t min_item_interactions = 0;
-  double user_fraction = 1.0;                  // (0, 1]
-  SplitKind split = SplitKind::leave_one_out;  // format ncf: always "given" (its files are the split)
-  double test_fraction = 0.2;                  // (0, 1), ratio splits
-  bool validation = false;
-  uint64_t seed = 42;
-};
+const EnumNames<ModelType>& enum_names(ModelType);          // "gmf", ..., "mlp_regressor"
+const EnumNames<OptimizerKind>& enum_names(OptimizerKind);  // "adam", "lazy_adam", "sgd"
 
 struct PretrainConfig {
   std::string gmf;  // run folder of a trained GMF (empty: none)
@@ -124,7 +89,7 @@ struct EvalConfig {
 };
 
 struct ExperimentConfig {
-  DataConfig data;
+  data::DataConfig data;
   ModelConfig model;
   TrainConfig train;
   EvalConfig eval;
@@ -161,4 +126,4 @@ ExperimentConfig load_experiment_config(const std::string& path, const std::vect
 // Edit distance with adjacent transpositions counting 1 (used for "did you mean"); exposed for tests.
 size_t edit_distance(const std::string& a, const std::string& b);
 
-}  // namespace ncf
+}  // namespace ncf::recsys

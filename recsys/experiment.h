@@ -1,20 +1,24 @@
 // One experiment from a config file to a run folder: what apps/train_ncf does, as a library call
 // (so tests can run it in-process). Steps, in order:
 //   1. load and validate the config (+ --set overrides): any error stops here, nothing is written;
-//   2. pick the device, load and split the data (cached), build the model (and pre-training);
-//   3. create the run folder: config.json (resolved), ids.json (raw ids and titles);
+//   2. pick the device, load and split the data (cached), build the trainer (and pre-training);
+//   3. create the run folder (recsys/run_folder.h): config.json, ids.json, log.txt;
 //   4. train; after each epoch rewrite metrics.json and last.safetensors, and model.safetensors when
-//      the epoch is the best so far; log.txt gets every line printed;
+//      the epoch is the best so far;
 //   5. evaluate the best parameters (full ranking too when asked) and write the final metrics.json.
-// Every file is written to a temporary name and renamed, so none is ever half-written.
 #pragma once
 
-#include <ostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "data/implicit_dataset.h"
+#include "data/splits.h"
 #include "recsys/config.h"
+#include "recsys/trainer.h"
 
 namespace ncf::recsys {
 
@@ -36,7 +40,22 @@ struct RunResult {
 
 RunResult run_experiment(const RunOptions& options);
 
-// The data set of a config (paths resolved against root), through the binary cache.
-data::ImplicitDataset load_implicit_data(const ExperimentConfig& config, const std::string& root);
+// The config with every path resolved against `root` (absolute paths are kept).
+ExperimentConfig with_resolved_paths(ExperimentConfig config, const std::string& root);
+
+// The data of an experiment: an implicit data set (ranking models) or explicit ratings, one of them.
+struct ExperimentData {
+  std::optional<data::ImplicitDataset> implicit;
+  std::optional<data::ExplicitDataset> ratings;
+  nlohmann::json stats;  // users, items, training pairs or ratings, test users or ratings
+};
+
+// Loads (through the binary cache under root/datasets/.cache) what `config` trains on; its paths
+// must be resolved already.
+ExperimentData load_experiment_data(const ExperimentConfig& config, const std::string& root);
+
+// The trainer the config asks for, over `data` (which must outlive it).
+std::unique_ptr<Trainer> make_trainer(const ExperimentConfig& config, const ExperimentData& data,
+                                      Device device);
 
 }  // namespace ncf::recsys

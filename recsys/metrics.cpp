@@ -5,7 +5,7 @@
 
 #include "base/error.h"
 
-namespace ncf {
+namespace ncf::recsys {
 
 int64_t rank_of_positive(float pos_score, const float* cand_scores, const int32_t* cand_items,
                          int32_t pos_item, int64_t n) {
@@ -120,4 +120,4 @@ double mae(const std::vector<float>& pred, const std::vector<float>& target) {
   return mae(pred.data(), target.data(), static_cast<int64_t>(pred.size()));
 }
 
-}  // namespace ncf
+}  // namespace ncf::recsys

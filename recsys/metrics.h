@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace ncf {
+namespace ncf::recsys {
 
 // The positive's 0-based rank among `n` candidates; candidates whose id equals `pos_item` are skipped.
 int64_t rank_of_positive(float pos_score, const float* cand_scores, const int32_t* cand_items,
@@ -66,4 +66,4 @@ double mae(const float* pred, const float* target, int64_t n);
 double rmse(const std::vector<float>& pred, const std::vector<float>& target);
 double mae(const std::vector<float>& pred, const std::vector<float>& target);
 
-}  // namespace ncf
+}  // namespace ncf::recsys

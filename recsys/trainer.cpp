@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "autograd/functions.h"
 #include "data/batches.h"
 #include "nn/checkpoint.h"
 #include "tensor/ops/elementwise.h"
@@ -39,32 +40,7 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
   return spec.kind == "hr" ? metrics.hr : metrics.ndcg;
 }
 
-Trainer::Trainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
-    : config_(config), device_(device), implicit_(&data) {
-  NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
-            "model " << to_string(config.model.type)
-                     << " trains on explicit ratings, not on a leave-one-out split");
-  build_model(data.num_users, data.num_items, 0.0);
-  test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
-  bool has_validation = false;
-  for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
-  if (has_validation)
-    validation_evaluator_ =
-        std::make_unique<Evaluator>(data, device, config.eval.k, Evaluator::Heldout::validation);
-}
-
-Trainer::Trainer(const ExperimentConfig& config, const data::ExplicitDataset& data, Device device)
-    : config_(config), device_(device), explicit_(&data) {
-  NCF_CHECK(is_explicit_model(to_string(config.model.type)),
-            "model " << to_string(config.model.type)
-                     << " ranks implicit feedback; explicit ratings need mf or mlp_regressor");
-  NCF_CHECK(data.train.size() > 0 && data.test.size() > 0, "explicit split has an empty train or test set");
-  double sum = 0.0;
-  for (float r : data.train.rating) sum += r;
-  build_model(data.train.num_users(), data.train.num_items(), sum / static_cast<double>(data.train.size()));
-  explicit_test_users_ = Tensor::from_vector(data.test.user, {data.test.size()}, device);
-  explicit_test_items_ = Tensor::from_vector(data.test.item, {data.test.size()}, device);
-}
+Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config), device_(device) {}
 
 void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   if (config_.model.type == ModelType::itempop) return;  // nothing to train
@@ -81,8 +57,6 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   model_ = make_model(shape, factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
-    NCF_CHECK(!pretrain.gmf.empty() && !pretrain.mlp.empty(),
-              "model.pretrain needs both a gmf and an mlp run folder");
     const SafetensorsFile gmf = load_safetensors(pretrain.gmf + "/model.safetensors");
     const SafetensorsFile mlp = load_safetensors(pretrain.mlp + "/model.safetensors");
     load_pretrained_neumf(*model_, gmf.tensors, mlp.tensors, pretrain.alpha);
@@ -90,17 +64,14 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   optimizer_ = make_optimizer(config_.train, *model_);
 }
 
-void Trainer::restore(int64_t completed_epochs, std::vector<EpochRecord> history, int64_t best_epoch,
-                      std::map<std::string, Tensor> best_parameters) {
-  completed_epochs_ = completed_epochs;
-  history_ = std::move(history);
-  best_epoch_ = best_epoch;
+void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters) {
+  progress_ = std::move(progress);
   best_parameters_ = std::move(best_parameters);
   best_value_ = -1e300;
   evaluations_without_gain_ = 0;
-  for (const EpochRecord& record : history_) {
+  for (const EpochRecord& record : progress_.history) {
     if (!record.evaluated) continue;
-    const double value = current_selection(record);
+    const double value = selection(record);
     if (value > best_value_) {
       best_value_ = value;
       evaluations_without_gain_ = 0;
@@ -110,10 +81,15 @@ void Trainer::restore(int64_t completed_epochs, std::vector<EpochRecord> history
   }
 }
 
-double Trainer::current_selection(const EpochRecord& record) const {
-  if (explicit_) return -record.rmse;  // lower RMSE is better
-  // The validation item chooses the epoch when there is one; otherwise the test item (the paper's habit).
-  return selection_value(config_.train.select_by, record.validation ? *record.validation : record.test);
+Tensor Trainer::train_step(const Tensor& users, const Tensor& items, const Tensor& targets) {
+  optimizer_->zero_grad();
+  const ag::Variable prediction = model_->forward(users, items);
+  const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
+  ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
+  if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
+  objective.backward();
+  optimizer_->step();
+  return batch_loss.value();
 }
 
 double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
@@ -125,19 +101,10 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   const data::BatchRanges batches(rows, config_.train.batch_size);
   int64_t done = 0;
   for (const data::BatchRange range : batches) {
-    optimizer_->zero_grad();
-    const Tensor batch_targets = targets.rows(range.begin, range.end).view({range.size(), 1});
-    ag::Variable prediction =
-        model_->forward(users.rows(range.begin, range.end), items.rows(range.begin, range.end));
-    ag::Variable loss =
-        explicit_ ? ag::mse(prediction, batch_targets) : ag::bce_with_logits(prediction, batch_targets);
-    ag::Variable objective = loss;  // the loss plus, when model.l2 > 0, the embedding penalty
-    if (config_.model.l2 > 0.0)
-      objective = ag::add(loss, model_->embedding_penalty(users.rows(range.begin, range.end),
-                                                          items.rows(range.begin, range.end)));
-    objective.backward();
-    optimizer_->step();
-    ops::axpy_(loss_sum, static_cast<double>(range.size()), loss.value());
+    const Tensor batch_loss =
+        train_step(users.rows(range.begin, range.end), items.rows(range.begin, range.end),
+                   targets.rows(range.begin, range.end));
+    ops::axpy_(loss_sum, static_cast<double>(range.size()), batch_loss);
     done += range.size();
     if (hooks.progress && (done == rows || (done / range.size()) % 64 == 0))
       hooks.progress(epoch, done, rows, seconds_since(start));
@@ -145,17 +112,138 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   return static_cast<double>(loss_sum.item<float>()) / static_cast<double>(rows);
 }
 
-double Trainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
-  if (implicit_) {
-    // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
-    if (!sampler_)
-      sampler_ = std::make_unique<data::DeviceSampler>(*implicit_, static_cast<int>(config_.train.negatives),
-                                                       config_.train.seed, device_);
-    sampler_->sample(static_cast<uint32_t>(epoch), samples_);
-    return run_batches(samples_.users, samples_.items, samples_.labels, epoch, hooks);
+void Trainer::fit(const TrainerHooks& hooks) {
+  const int64_t epochs = model_ ? config_.train.epochs : 0;
+  for (int64_t epoch = progress_.completed_epochs + 1; epoch <= epochs && !stopped_early_; ++epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const double loss = train_epoch(epoch, hooks);
+    const double seconds = seconds_since(start);
+
+    const bool evaluate_now = epoch % config_.eval.every == 0 || epoch == epochs;
+    EpochRecord record = evaluate_now ? evaluate(/*full_ranking=*/false) : EpochRecord{};
+    record.epoch = epoch;
+    record.loss = loss;
+    record.seconds = seconds;
+    record.samples_per_s = static_cast<double>(rows_per_epoch()) / seconds;
+
+    bool improved = false;
+    if (record.evaluated) {
+      const double value = selection(record);
+      if (value > best_value_) {
+        best_value_ = value;
+        progress_.best_epoch = epoch;
+        evaluations_without_gain_ = 0;
+        improved = true;
+        best_parameters_.clear();
+        for (const auto& [name, parameter] : model_->named_parameters())
+          best_parameters_[name] = parameter.value().to(Device::cpu());
+      } else {
+        ++evaluations_without_gain_;
+      }
+    }
+    progress_.completed_epochs = epoch;
+    progress_.history.push_back(record);
+
+    std::ostringstream line;
+    line.setf(std::ios::fixed);
+    line.precision(4);
+    line << "epoch " << epoch << "/" << epochs << "  loss " << loss << "  " << std::setprecision(1) << seconds
+         << " s  " << std::setprecision(0) << record.samples_per_s << " samples/s";
+    if (record.evaluated) line << describe_metrics(record);
+    if (improved) line << "  *";
+    hooks.log(line.str());
+    if (hooks.epoch_end) hooks.epoch_end(record, improved);
+
+    if (config_.train.early_stop_patience > 0 &&
+        evaluations_without_gain_ >= config_.train.early_stop_patience) {
+      stopped_early_ = true;
+      hooks.log("early stop: no gain in " + config_.train.select_by.str() + " for " +
+                std::to_string(evaluations_without_gain_) + " evaluations");
+    }
   }
-  // Explicit: a fresh permutation of the training ratings each epoch.
-  const data::Interactions& train = explicit_->train;
+}
+
+// ---- implicit feedback -------------------------------------------------------------------------
+
+ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data,
+                                 Device device)
+    : Trainer(config, device), data_(data) {
+  NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
+            "model " << to_string(config.model.type)
+                     << " trains on explicit ratings, not on a leave-one-out split");
+  build_model(data.num_users, data.num_items, 0.0);
+  test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
+  bool has_validation = false;
+  for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
+  if (has_validation)
+    validation_evaluator_ =
+        std::make_unique<Evaluator>(data, device, config.eval.k, Evaluator::Heldout::validation);
+}
+
+double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
+  // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
+  if (!sampler_)
+    sampler_ = std::make_unique<data::EpochSampler>(data_, static_cast<int>(config_.train.negatives),
+                                                    config_.train.seed, device_);
+  sampler_->sample(static_cast<uint32_t>(epoch), samples_);
+  return run_batches(samples_.users, samples_.items, samples_.labels, epoch, hooks);
+}
+
+int64_t ImplicitTrainer::rows_per_epoch() const { return data_.num_train() * (1 + config_.train.negatives); }
+
+ag::Variable ImplicitTrainer::loss(const ag::Variable& prediction, const Tensor& targets) const {
+  return ag::bce_with_logits(prediction, targets);
+}
+
+double ImplicitTrainer::selection(const EpochRecord& record) const {
+  // The validation item chooses the epoch when there is one; otherwise the test item (the paper's habit).
+  return selection_value(config_.train.select_by, record.validation ? *record.validation : record.test);
+}
+
+std::string ImplicitTrainer::describe_metrics(const EpochRecord& record) const {
+  std::ostringstream line;
+  line.setf(std::ios::fixed);
+  line.precision(4);
+  line << "  hr@" << record.test.k << " " << record.test.hr << "  ndcg@" << record.test.k << " "
+       << record.test.ndcg;
+  if (record.validation)
+    line << "  (validation hr " << record.validation->hr << " ndcg " << record.validation->ndcg << ")";
+  return line.str();
+}
+
+EpochRecord ImplicitTrainer::evaluate(bool full_ranking) const {
+  EpochRecord record;
+  const auto start = std::chrono::steady_clock::now();
+  record.evaluated = true;
+  const Scorer scorer = model_ ? model_scorer(*model_) : popularity_scorer(data_, device_);
+  record.test = test_evaluator_->sampled(scorer);
+  if (validation_evaluator_) record.validation = validation_evaluator_->sampled(scorer);
+  if (full_ranking) record.full = test_evaluator_->full_ranking(scorer);
+  record.eval_seconds = seconds_since(start);
+  return record;
+}
+
+// ---- explicit ratings --------------------------------------------------------------------------
+
+ExplicitTrainer::ExplicitTrainer(const ExperimentConfig& config, const data::ExplicitDataset& data,
+                                 Device device)
+    : Trainer(config, device), data_(data) {
+  NCF_CHECK(is_explicit_model(to_string(config.model.type)),
+            "model " << to_string(config.model.type)
+                     << " ranks implicit feedback; explicit ratings need mf or mlp_regressor");
+  NCF_CHECK(data.train.size() > 0 && data.test.size() > 0, "explicit split has an empty train ("
+                                                               << data.train.size() << " ratings) or test ("
+                                                               << data.test.size() << " ratings) set");
+  double sum = 0.0;
+  for (float r : data.train.rating) sum += r;
+  build_model(data.train.num_users(), data.train.num_items(), sum / static_cast<double>(data.train.size()));
+  test_users_ = Tensor::from_vector(data.test.user, {data.test.size()}, device);
+  test_items_ = Tensor::from_vector(data.test.item, {data.test.size()}, device);
+}
+
+double ExplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
+  // A fresh permutation of the training ratings each epoch.
+  const data::Interactions& train = data_.train;
   const int64_t n = train.size();
   const std::vector<int32_t> order =
       ops::randperm(n, config_.train.seed, static_cast<uint32_t>(epoch), Device::cpu()).to_vector<int32_t>();
@@ -170,84 +258,33 @@ double Trainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
                      Tensor::from_vector(ratings, {n}, device_), epoch, hooks);
 }
 
-EpochRecord Trainer::evaluate(bool full_ranking) const {
+int64_t ExplicitTrainer::rows_per_epoch() const { return data_.train.size(); }
+
+ag::Variable ExplicitTrainer::loss(const ag::Variable& prediction, const Tensor& targets) const {
+  return ag::mse(prediction, targets);
+}
+
+double ExplicitTrainer::selection(const EpochRecord& record) const {
+  return -record.rmse;
+}  // lower is better
+
+std::string ExplicitTrainer::describe_metrics(const EpochRecord& record) const {
+  std::ostringstream line;
+  line.setf(std::ios::fixed);
+  line.precision(4);
+  line << "  rmse " << record.rmse << "  mae " << record.mae;
+  return line.str();
+}
+
+EpochRecord ExplicitTrainer::evaluate(bool) const {
   EpochRecord record;
   const auto start = std::chrono::steady_clock::now();
   record.evaluated = true;
-  if (explicit_) {
-    const Scorer scorer = model_scorer(*model_);
-    const std::vector<float> predictions =
-        scorer(explicit_test_users_, explicit_test_items_).to_vector<float>();
-    record.rmse = rmse(predictions, explicit_->test.rating);
-    record.mae = mae(predictions, explicit_->test.rating);
-  } else {
-    const Scorer scorer = model_ ? model_scorer(*model_) : popularity_scorer(*implicit_, device_);
-    record.test = test_evaluator_->sampled(scorer);
-    if (validation_evaluator_) record.validation = validation_evaluator_->sampled(scorer);
-    if (full_ranking) record.full = test_evaluator_->full_ranking(scorer);
-  }
+  const std::vector<float> predictions = model_scorer(*model_)(test_users_, test_items_).to_vector<float>();
+  record.rmse = rmse(predictions, data_.test.rating);
+  record.mae = mae(predictions, data_.test.rating);
   record.eval_seconds = seconds_since(start);
   return record;
-}
-
-void Trainer::fit(const TrainerHooks& hooks) {
-  const int64_t epochs = model_ ? config_.train.epochs : 0;
-  for (int64_t epoch = completed_epochs_ + 1; epoch <= epochs && !stopped_early_; ++epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    const double loss = train_epoch(epoch, hooks);
-    const double seconds = seconds_since(start);
-    const int64_t rows =
-        implicit_ ? implicit_->num_train() * (1 + config_.train.negatives) : explicit_->train.size();
-
-    const bool evaluate_now = epoch % config_.eval.every == 0 || epoch == epochs;
-    EpochRecord record = evaluate_now ? evaluate(/*full_ranking=*/false) : EpochRecord{};
-    record.epoch = epoch;
-    record.loss = loss;
-    record.seconds = seconds;
-    record.samples_per_s = static_cast<double>(rows) / seconds;
-
-    bool improved = false;
-    if (record.evaluated) {
-      const double value = current_selection(record);
-      if (value > best_value_) {
-        best_value_ = value;
-        best_epoch_ = epoch;
-        evaluations_without_gain_ = 0;
-        improved = true;
-        best_parameters_.clear();
-        for (const auto& [name, parameter] : model_->named_parameters())
-          best_parameters_[name] = parameter.value().to(Device::cpu());
-      } else {
-        ++evaluations_without_gain_;
-      }
-    }
-    completed_epochs_ = epoch;
-    history_.push_back(record);
-
-    std::ostringstream line;
-    line.setf(std::ios::fixed);
-    line.precision(4);
-    line << "epoch " << epoch << "/" << epochs << "  loss " << loss << "  " << std::setprecision(1) << seconds
-         << " s  " << std::setprecision(0) << record.samples_per_s << " samples/s";
-    line.precision(4);
-    if (record.evaluated && explicit_) line << "  rmse " << record.rmse << "  mae " << record.mae;
-    if (record.evaluated && !explicit_) {
-      line << "  hr@" << record.test.k << " " << record.test.hr << "  ndcg@" << record.test.k << " "
-           << record.test.ndcg;
-      if (record.validation)
-        line << "  (validation hr " << record.validation->hr << " ndcg " << record.validation->ndcg << ")";
-    }
-    if (improved) line << "  *";
-    hooks.log(line.str());
-    if (hooks.epoch_end) hooks.epoch_end(record, improved);
-
-    if (config_.train.early_stop_patience > 0 &&
-        evaluations_without_gain_ >= config_.train.early_stop_patience) {
-      stopped_early_ = true;
-      hooks.log("early stop: no gain in " + config_.train.select_by.str() + " for " +
-                std::to_string(evaluations_without_gain_) + " evaluations");
-    }
-  }
 }
 
 }  // namespace ncf::recsys

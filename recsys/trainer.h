@@ -1,17 +1,19 @@
-// Training loops.
+// Training loops, one per kind of feedback, sharing the epoch loop, the step, evaluation bookkeeping
+// and early stopping (Trainer).
 //
-// Implicit feedback (GMF, MLP, NeuMF), one epoch:
+// ImplicitTrainer (GMF, MLP, NeuMF; ItemPop, which only evaluates), one epoch:
 //   1. sample: every training positive plus K fresh negatives, shuffled, made where the model
-//      trains (data/device_sampler.h: a CUDA kernel on the GPU, the same rows as the CPU sampler);
+//      trains (data/epoch_sampler.h: a CUDA kernel on the GPU, the same rows as the CPU sampler);
 //   2. for each batch (a view of rows, no copy): logits = model(users, items);
 //      loss = BCE-with-logits(logits, labels); backward; optimizer step;
 //   3. every `eval.every` epochs: HR@K / NDCG@K on the sampled protocol (and on validation when the
-//      split holds a validation item); the best epoch's parameters are kept; early stopping after
-//      `early_stop_patience` evaluations without gain in `select_by`.
-// The loss is summed on the device and read once per epoch, so a step never waits for the host.
+//      split holds a validation item).
+// ExplicitTrainer (biased MF, MLP regressor): the same loop over a fresh permutation of the training
+// (user, item, rating) rows with MSE, and RMSE / MAE on the test ratings after each epoch.
 //
-// Explicit ratings (biased MF, MLP regressor): the same loop over (user, item, rating) with MSE, and
-// RMSE / MAE on the test ratings after each epoch.
+// Both keep the best epoch's parameters (by `select_by`, on validation when there is one; lowest
+// RMSE for ratings) and stop early after `early_stop_patience` evaluations without gain. The loss is
+// summed on the device and read once per epoch, so a step never waits for the host.
 #pragma once
 
 #include <functional>
@@ -19,8 +21,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
-#include "data/device_sampler.h"
+#include "data/epoch_sampler.h"
 #include "data/implicit_dataset.h"
 #include "data/splits.h"
 #include "nn/optim.h"
@@ -36,11 +39,18 @@ struct EpochRecord {
   double seconds = 0.0;        // training time of the epoch, sampling included
   double samples_per_s = 0.0;  // training rows per second, sampling included
   bool evaluated = false;
-  RankingMetrics test;                       // sampled protocol on the test item
-  std::optional<RankingMetrics> validation;  // sampled protocol on the validation item
-  std::optional<RankingMetrics> full;        // full ranking on the test item
-  double rmse = 0.0, mae = 0.0;              // explicit models
+  RankingMetrics test;                       // implicit: sampled protocol on the test item
+  std::optional<RankingMetrics> validation;  // implicit: sampled protocol on the validation item
+  std::optional<RankingMetrics> full;        // implicit: full ranking on the test item
+  double rmse = 0.0, mae = 0.0;              // explicit
   double eval_seconds = 0.0;
+};
+
+// Where a run stands between epochs: what a checkpoint holds besides the tensors.
+struct TrainingProgress {
+  int64_t completed_epochs = 0;
+  int64_t best_epoch = 0;  // 0: no epoch evaluated yet
+  std::vector<EpochRecord> history;
 };
 
 // Called with a line of text to log, and with progress within an epoch (rows done, rows total).
@@ -59,57 +69,97 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics);
 
 class Trainer {
  public:
-  // Implicit feedback.
-  Trainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device);
-  // Explicit ratings.
-  Trainer(const ExperimentConfig& config, const data::ExplicitDataset& data, Device device);
+  virtual ~Trainer() = default;
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   // Trains from epoch completed_epochs() + 1 to config.train.epochs (or an early stop).
   void fit(const TrainerHooks& hooks = {});
-  // Evaluates the current parameters (sampled, validation, and full ranking when asked).
-  EpochRecord evaluate(bool full_ranking) const;
+  // Evaluates the current parameters (full ranking too when asked, for implicit feedback).
+  virtual EpochRecord evaluate(bool full_ranking) const = 0;
+  // One optimizer step on a batch already on the device: forward, loss (plus the embedding penalty
+  // when model.l2 > 0), backward, update. Returns the batch's mean loss as a (1,) device tensor.
+  Tensor train_step(const Tensor& users, const Tensor& items, const Tensor& targets);
 
   bool has_model() const { return model_ != nullptr; }  // false for ItemPop, which only evaluates
   ScoringModel& model() { return *model_; }
   nn::Optimizer& optimizer() { return *optimizer_; }
-  const std::vector<EpochRecord>& history() const { return history_; }
-  int64_t completed_epochs() const { return completed_epochs_; }
-  int64_t best_epoch() const { return best_epoch_; }
+  const ExperimentConfig& config() const { return config_; }
+  Device device() const { return device_; }
+  const TrainingProgress& progress() const { return progress_; }
+  const std::vector<EpochRecord>& history() const { return progress_.history; }
+  int64_t completed_epochs() const { return progress_.completed_epochs; }
+  int64_t best_epoch() const { return progress_.best_epoch; }
   const std::map<std::string, Tensor>& best_parameters() const { return best_parameters_; }  // on the CPU
   bool stopped_early() const { return stopped_early_; }
-  bool is_explicit() const { return explicit_ != nullptr; }
-  Device device() const { return device_; }
 
-  // For --resume: the state after `completed_epochs` epochs (history, best so far).
-  void restore(int64_t completed_epochs, std::vector<EpochRecord> history, int64_t best_epoch,
-               std::map<std::string, Tensor> best_parameters);
+  // For --resume: the state after progress.completed_epochs epochs, and the best epoch's parameters.
+  void restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters);
 
- private:
+ protected:
+  Trainer(const ExperimentConfig& config, Device device);
+  // Builds the model (unless it is ItemPop) and its optimizer, applying NeuMF pre-training.
   void build_model(int64_t users, int64_t items, double global_mean);
-  double train_epoch(int64_t epoch, const TrainerHooks& hooks);
+  // Trains one epoch and returns its mean loss.
+  virtual double train_epoch(int64_t epoch, const TrainerHooks& hooks) = 0;
+  virtual int64_t rows_per_epoch() const = 0;
+  virtual ag::Variable loss(const ag::Variable& prediction, const Tensor& targets) const = 0;
+  // The number the best epoch maximises.
+  virtual double selection(const EpochRecord& record) const = 0;
+  // The metrics of an evaluated epoch, for its log line ("  hr@10 0.6 ...").
+  virtual std::string describe_metrics(const EpochRecord& record) const = 0;
+  // All batches of one epoch's rows, in order; the mean loss over the rows.
   double run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
                      const TrainerHooks& hooks);
-  double current_selection(const EpochRecord& record) const;
 
   ExperimentConfig config_;
   Device device_;
-  const data::ImplicitDataset* implicit_ = nullptr;
-  const data::ExplicitDataset* explicit_ = nullptr;
   nn::ParameterFactory factory_;
   std::unique_ptr<ScoringModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
-  std::unique_ptr<Evaluator> test_evaluator_, validation_evaluator_;
-  std::unique_ptr<data::DeviceSampler> sampler_;  // implicit: each epoch's rows, made on the device
-  data::DeviceEpoch samples_;                     // its output, reused epoch after epoch
-  Tensor explicit_test_users_, explicit_test_items_;
 
-  int64_t completed_epochs_ = 0;
-  std::vector<EpochRecord> history_;
-  int64_t best_epoch_ = 0;
+ private:
+  TrainingProgress progress_;
   double best_value_ = -1e300;
   int64_t evaluations_without_gain_ = 0;
   bool stopped_early_ = false;
   std::map<std::string, Tensor> best_parameters_;
+};
+
+class ImplicitTrainer : public Trainer {
+ public:
+  // `data` must outlive the trainer.
+  ImplicitTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device);
+  EpochRecord evaluate(bool full_ranking) const override;
+
+ private:
+  double train_epoch(int64_t epoch, const TrainerHooks& hooks) override;
+  int64_t rows_per_epoch() const override;
+  ag::Variable loss(const ag::Variable& prediction, const Tensor& targets) const override;
+  double selection(const EpochRecord& record) const override;
+  std::string describe_metrics(const EpochRecord& record) const override;
+
+  const data::ImplicitDataset& data_;
+  std::unique_ptr<Evaluator> test_evaluator_, validation_evaluator_;
+  std::unique_ptr<data::EpochSampler> sampler_;  // each epoch's rows, made on the device
+  data::EpochTensors samples_;                   // its output, reused epoch after epoch
+};
+
+class ExplicitTrainer : public Trainer {
+ public:
+  // `data` must outlive the trainer.
+  ExplicitTrainer(const ExperimentConfig& config, const data::ExplicitDataset& data, Device device);
+  EpochRecord evaluate(bool full_ranking) const override;
+
+ private:
+  double train_epoch(int64_t epoch, const TrainerHooks& hooks) override;
+  int64_t rows_per_epoch() const override;
+  ag::Variable loss(const ag::Variable& prediction, const Tensor& targets) const override;
+  double selection(const EpochRecord& record) const override;
+  std::string describe_metrics(const EpochRecord& record) const override;
+
+  const data::ExplicitDataset& data_;
+  Tensor test_users_, test_items_;
 };
 
 }  // namespace ncf::recsys

@@ -2,7 +2,7 @@
 // optimizer steps of the tiny NeuMF; XOR learned from the same seed on both devices; no cudaMalloc
 // in steady-state training steps; a fixed-seed run whose losses and HR@10 match the CPU's
 // (TF32 off, CONVENTIONS.md: losses within 1e-4 relative, HR@10 within 0.02); same bits twice.
-#include "data/device_sampler.h"
+#include "data/epoch_sampler.h"
 #include "data/splits.h"
 #include "nn/optim.h"
 #include "recsys/trainer.h"
@@ -19,13 +19,13 @@ namespace {
 
 std::vector<double> train_losses(Device device, std::vector<double>* hr) {
   const data::ImplicitDataset d = test::banded_dataset(60, 80, 50);
-  ExperimentConfig config;
+  recsys::ExperimentConfig config;
   config.model.factors = 8;
   config.model.layers = {16, 8, 4};
   config.train.epochs = 3;
   config.train.batch_size = 64;
   config.train.lr = 0.005;
-  recsys::Trainer trainer(config, d, device);
+  recsys::ImplicitTrainer trainer(config, d, device);
   trainer.fit();
   std::vector<double> losses;
   for (const recsys::EpochRecord& r : trainer.history()) {
@@ -141,11 +141,11 @@ TEST_CASE("cuda training from a fixed seed matches the CPU run and repeats bit f
 TEST_CASE("cuda epoch sampler: the same rows as the CPU sampler, for every shuffle mode") {
   const data::ImplicitDataset d = test::banded_dataset(60, 80, 50);
   for (data::ShuffleMode mode :
-       {data::ShuffleMode::kRows, data::ShuffleMode::kGroups, data::ShuffleMode::kNone}) {
-    data::DeviceSampler gpu(d, 4, 42, Device::cuda(), mode);
-    data::DeviceSampler cpu(d, 4, 42, Device::cpu(), mode);
+       {data::ShuffleMode::rows, data::ShuffleMode::groups, data::ShuffleMode::none}) {
+    data::EpochSampler gpu(d, 4, 42, Device::cuda(), mode);
+    data::EpochSampler cpu(d, 4, 42, Device::cpu(), mode);
     for (uint32_t epoch : {1u, 7u}) {
-      data::DeviceEpoch a, b;
+      data::EpochTensors a, b;
       gpu.sample(epoch, a);
       cpu.sample(epoch, b);
       INFO("shuffle mode " << static_cast<int>(mode) << ", epoch " << epoch);

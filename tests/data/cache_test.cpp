@@ -42,47 +42,46 @@ std::string ratings_text(int users) {
 TEST_CASE("cache: a cached load equals a fresh parse, and option or source changes rebuild") {
   TempDir dir;
   DataConfig config;
-  config.format = "movielens-csv";
+  config.format = DataFormat::movielens_csv;
   config.path = dir.file("ratings.csv", ratings_text(30));
   config.titles = dir.file("movies.csv", "movieId,title,genres\n100,\"A, B\",x\n");
   config.validation = true;
-  config.eval_negatives = 10;
+  const EvalSampling eval{10, 7};
   CacheOptions cache;
   cache.dir = dir.path("cache");
 
-  const ImplicitDataset fresh = load_implicit(config, CacheOptions{false});
-  const ImplicitDataset first = load_implicit(config, cache);  // builds and writes the cache
-  REQUIRE(std::filesystem::exists(cache_path(config, cache)));
-  const ImplicitDataset cached = load_implicit(config, cache);  // reads it
+  const ImplicitDataset fresh = load_implicit(config, eval, CacheOptions{false});
+  const ImplicitDataset first = load_implicit(config, eval, cache);  // builds and writes the cache
+  REQUIRE(std::filesystem::exists(cache_path(config, &eval, cache)));
+  const ImplicitDataset cached = load_implicit(config, eval, cache);  // reads it
   check_same(fresh, first);
   check_same(fresh, cached);
   CHECK(cached.titles.at(100) == "A, B");
 
   // A different option is a different cache file; a changed source overwrites the stale one.
-  DataConfig other = config;
-  other.eval_negatives = 5;
-  CHECK(cache_path(other, cache) != cache_path(config, cache));
-  CHECK(load_implicit(other, cache).eval_negatives_per_user == 5);
-  const std::string key_before = cache_key(config, "implicit");
+  const EvalSampling other{5, 7};
+  CHECK(cache_path(config, &other, cache) != cache_path(config, &eval, cache));
+  CHECK(load_implicit(config, other, cache).eval_negatives_per_user == 5);
+  const std::string key_before = cache_key(config, &eval);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   dir.file("ratings.csv", ratings_text(31));
-  CHECK(cache_key(config, "implicit") != key_before);
-  const ImplicitDataset rebuilt = load_implicit(config, cache);
+  CHECK(cache_key(config, &eval) != key_before);
+  const ImplicitDataset rebuilt = load_implicit(config, eval, cache);
   CHECK(rebuilt.num_users == 31);
-  check_same(rebuilt, load_implicit(config, CacheOptions{false}));
+  check_same(rebuilt, load_implicit(config, eval, CacheOptions{false}));
 
   // A damaged cache file is ignored and rewritten.
-  dir.file("cache/" + std::filesystem::path(cache_path(config, cache)).filename().string(),
+  dir.file("cache/" + std::filesystem::path(cache_path(config, &eval, cache)).filename().string(),
            "NCFDCACH garbage");
-  check_same(rebuilt, load_implicit(config, cache));
+  check_same(rebuilt, load_implicit(config, eval, cache));
 }
 
 TEST_CASE("cache: explicit splits round trip too") {
   TempDir dir;
   DataConfig config;
-  config.format = "movielens-csv";
+  config.format = DataFormat::movielens_csv;
   config.path = dir.file("ratings.csv", ratings_text(20));
-  config.split = "ratio";
+  config.split = SplitKind::ratio;
   CacheOptions cache;
   cache.dir = dir.path("cache");
   const ExplicitDataset a = load_explicit(config, cache), b = load_explicit(config, cache);
@@ -96,38 +95,37 @@ TEST_CASE("cache: explicit splits round trip too") {
 TEST_CASE("cache: no partial cache is left after a failure") {
   TempDir dir;
   DataConfig config;
-  config.format = "movielens-csv";
+  config.format = DataFormat::movielens_csv;
   CacheOptions cache;
   cache.dir = dir.path("cache");
   SUBCASE("a parse error writes nothing") {
     config.path = dir.file("ratings.csv", "userId,movieId,rating,timestamp\n1,2,x,4\n");
-    CHECK_THROWS_AS(load_implicit(config, cache), DataError);
+    CHECK_THROWS_AS(load_implicit(config, EvalSampling{}, cache), DataError);
   }
   SUBCASE("a failure while writing removes the temporary file") {
     config.path = dir.file("ratings.csv", ratings_text(5));
     cache.fail_after_arrays = 3;
-    CHECK_THROWS_AS(load_implicit(config, cache), DataError);
+    CHECK_THROWS_AS(load_implicit(config, EvalSampling{}, cache), DataError);
   }
   for (const std::string& name : dir.listing()) {
     CHECK_MESSAGE(name.find("ncfcache") == std::string::npos, "left behind: " << name);
   }
 }
 
-TEST_CASE("data config from JSON") {
-  const auto json = nlohmann::json::parse(R"({
-    "data": {"format": "csv", "path": "p", "csv": {"separator": ";", "header": false, "user": 0, "item": 1,
-             "rating": null, "timestamp": 3}, "binarize_threshold": 4, "split": "leave_one_out", "validation": true},
-    "eval": {"negatives": 50, "seed": 3}})");
-  const DataConfig c = data_config_from_json(json);
-  CHECK(c.format == "csv");
-  CHECK(c.csv.separator == ";");
-  CHECK_FALSE(c.csv.header);
-  CHECK(c.csv.user == "0");
-  CHECK(c.csv.rating == "");
-  CHECK(c.csv.timestamp == "3");
-  CHECK(*c.binarize_threshold == 4.0f);
-  CHECK(c.validation);
-  CHECK(c.eval_negatives == 50);
-  CHECK(c.eval_seed == 3);
-  CHECK(data_config_from_json(to_json(c)).csv.timestamp == "3");
+TEST_CASE("the data config as JSON: column positions are numbers, absent columns null") {
+  DataConfig c;
+  c.format = DataFormat::csv;
+  c.csv = DelimitedFormat{";", false, "0", "1", "", "3"};
+  c.binarize_threshold = 4.0;
+  const nlohmann::json j = to_json(c);
+  CHECK(j["format"] == "csv");
+  CHECK(j["csv"]["separator"] == ";");
+  CHECK(j["csv"]["header"] == false);
+  CHECK(j["csv"]["user"] == 0);
+  CHECK(j["csv"]["rating"].is_null());
+  CHECK(j["csv"]["timestamp"] == 3);
+  CHECK(j["binarize_threshold"] == 4.0);
+  CHECK(j["titles"].is_null());
+  c.csv.user = "userId";
+  CHECK(to_json(c)["csv"]["user"] == "userId");
 }

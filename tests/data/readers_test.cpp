@@ -76,11 +76,11 @@ TEST_CASE("generic delimited reader: columns by name or position, optional ratin
       {"b.txt", "no header"});
 }
 
-TEST_CASE("read_ratings dispatches on the config's format name") {
+TEST_CASE("read_ratings dispatches on the config's format") {
   TempDir dir;
   const auto path = dir.file("u.data", "1\t2\t3\t4\n");
-  CHECK(read_ratings("movielens-udata", path).size() == 1);
-  check_data_error([&] { read_ratings("parquet", path); }, {"unknown data format 'parquet'"});
+  CHECK(read_ratings(DataFormat::movielens_udata, path).size() == 1);
+  check_data_error([&] { read_ratings(DataFormat::ncf, path); }, {"format ncf", "read_ncf"});
 }
 
 TEST_CASE("malformed files: each error names file, line, column and the problem") {

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "data/batches.h"
-#include "data/device_sampler.h"
+#include "data/epoch_sampler.h"
 #include "data/negative_sampler.h"
 #include "data/sampling_core.h"
 #include "data/splits.h"
@@ -71,7 +71,7 @@ TEST_CASE("IndexPermutation is a bijection of [0, n) for awkward sizes") {
 
 TEST_CASE("training negatives are never the user's positives; layout and labels per shuffle mode") {
   const ImplicitDataset d = small_dataset();
-  for (ShuffleMode mode : {ShuffleMode::kNone, ShuffleMode::kGroups, ShuffleMode::kRows}) {
+  for (ShuffleMode mode : {ShuffleMode::none, ShuffleMode::groups, ShuffleMode::rows}) {
     TrainingSampler sampler(d, 4, 42, mode);
     const TrainingEpoch epoch = sampler.sample(0);
     REQUIRE(epoch.size() == d.num_train() * 5);
@@ -87,13 +87,13 @@ TEST_CASE("training negatives are never the user's positives; layout and labels 
     }
     CHECK(positives == d.num_train());
     CHECK(seen_positives.size() == static_cast<size_t>(d.num_train()));  // each positive exactly once
-    if (mode != ShuffleMode::kRows) {  // groups: a positive followed by K negatives of the same user
+    if (mode != ShuffleMode::rows) {  // groups: a positive followed by K negatives of the same user
       for (int64_t g = 0; g < d.num_train(); ++g) {
         CHECK(epoch.label[g * 5] == 1.0f);
         for (int j = 1; j < 5; ++j) CHECK(epoch.user[g * 5 + j] == epoch.user[g * 5]);
       }
     }
-    if (mode == ShuffleMode::kNone) {
+    if (mode == ShuffleMode::none) {
       CHECK(epoch.user[0] == d.train_user[0]);
       CHECK(epoch.item[5] == d.train_item[1]);
     }
@@ -102,11 +102,11 @@ TEST_CASE("training negatives are never the user's positives; layout and labels 
 
 TEST_CASE("the same negatives in every shuffle mode; fresh ones each epoch") {
   const ImplicitDataset d = small_dataset();
-  TrainingSampler grouped(d, 4, 42, ShuffleMode::kNone), rows(d, 4, 42, ShuffleMode::kRows),
-      groups(d, 4, 42, ShuffleMode::kGroups);
+  TrainingSampler grouped(d, 4, 42, ShuffleMode::none), rows(d, 4, 42, ShuffleMode::rows),
+      groups(d, 4, 42, ShuffleMode::groups);
   const TrainingEpoch a = grouped.sample(3), b = rows.sample(3), c = groups.sample(3);
   // Grouped row r lands at row sigma(r); group p at group position sigma'(p).
-  const uint32_t stream = random_stream(RandomPurpose::kShuffle, 3);
+  const uint32_t stream = random_stream(RandomPurpose::shuffle, 3);
   const IndexPermutation sigma = IndexPermutation::make(a.size(), 42, stream);
   for (int64_t r = 0; r < a.size(); ++r) {
     const auto to = static_cast<int64_t>(sigma(r));
@@ -140,7 +140,7 @@ TEST_CASE("fixed seed: identical samples, and independent of the OpenMP thread c
   const ImplicitDataset d = small_dataset();
   auto run = [&](int threads, uint64_t seed) {
     return with_threads(threads, [&] {
-      TrainingSampler sampler(d, 4, seed, ShuffleMode::kRows);
+      TrainingSampler sampler(d, 4, seed, ShuffleMode::rows);
       return sampler.sample(2);
     });
   };
@@ -166,7 +166,7 @@ TEST_CASE("pinned draws: the documented counter scheme") {
   // philox_draw(seed, stream(e), s | block << 40), block = 1, 2, ...
   const int32_t items[] = {1, 3};
   const uint64_t seed = 42, sample = 13;
-  const uint32_t stream = random_stream(RandomPurpose::kTrainNegatives, 5);
+  const uint32_t stream = random_stream(RandomPurpose::train_negatives, 5);
   std::vector<uint32_t> words{philox_draw(seed, stream, sample / 4).v[sample % 4]};
   for (uint64_t block = 1; block <= 3; ++block)
     for (uint32_t w : philox_draw(seed, stream, sample | (block << 40)).v) words.push_back(w);
@@ -253,7 +253,7 @@ TEST_CASE("batches are views over [begin, end) ranges") {
   CHECK(covered == epoch.size());
 }
 
-TEST_CASE("DeviceSampler on the CPU gives TrainingSampler's rows as tensors") {
+TEST_CASE("EpochSampler on the CPU gives TrainingSampler's rows as tensors") {
   ncf::data::Interactions x;
   for (int u = 0; u < 20; ++u)
     for (int j = 0; j < 6; ++j) {
@@ -264,8 +264,8 @@ TEST_CASE("DeviceSampler on the CPU gives TrainingSampler's rows as tensors") {
     }
   const ncf::data::ImplicitDataset d = ncf::data::leave_one_out(x);
   ncf::data::TrainingSampler reference(d, 4, 9);
-  ncf::data::DeviceSampler sampler(d, 4, 9, ncf::Device::cpu());
-  ncf::data::DeviceEpoch epoch;
+  ncf::data::EpochSampler sampler(d, 4, 9, ncf::Device::cpu());
+  ncf::data::EpochTensors epoch;
   sampler.sample(3, epoch);
   const ncf::data::TrainingEpoch want = reference.sample(3);
   CHECK(epoch.users.to_vector<int32_t>() == want.user);

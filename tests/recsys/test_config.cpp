@@ -35,8 +35,8 @@ const std::string kSource = "apps/configs/x.json";
 // The ConfigError message parse_config gives for `j` ("" when it accepts it).
 std::string parse_error(const json& j, const std::vector<std::string>& overrides = {}) {
   try {
-    (void)ncf::parse_config(j, kSource, overrides);
-  } catch (const ncf::ConfigError& e) {
+    (void)ncf::recsys::parse_config(j, kSource, overrides);
+  } catch (const ncf::recsys::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -46,7 +46,7 @@ template <class Fn>
 std::string config_error_of(Fn&& fn) {
   try {
     fn();
-  } catch (const ncf::ConfigError& e) {
+  } catch (const ncf::recsys::ConfigError& e) {
     return e.what();
   }
   return "";
@@ -66,30 +66,30 @@ bool contains(const std::string& text, const std::string& part) {
 }  // namespace
 
 TEST_CASE("config: an empty object gives the documented defaults") {
-  const ncf::ExperimentConfig c = ncf::parse_config(json::object(), kSource);
+  const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(json::object(), kSource);
   CHECK(c.source == kSource);
-  CHECK(c.data.format == ncf::DataFormat::movielens_udata);
+  CHECK(c.data.format == ncf::recsys::DataFormat::movielens_udata);
   CHECK(c.data.path == "datasets/ml-100k/u.data");
   CHECK_FALSE(c.data.titles.has_value());
   CHECK(c.data.csv.separator == ",");
   CHECK(c.data.csv.header);
-  CHECK(c.data.csv.user.name == "userId");
-  CHECK(c.data.csv.item.name == "movieId");
+  CHECK(c.data.csv.user == "userId");
+  CHECK(c.data.csv.item == "movieId");
   CHECK_FALSE(c.data.binarize_threshold.has_value());
   CHECK(c.data.min_user_interactions == 0);
   CHECK(c.data.user_fraction == 1.0);
-  CHECK(c.data.split == ncf::SplitKind::leave_one_out);
+  CHECK(c.data.split == ncf::recsys::SplitKind::leave_one_out);
   CHECK(c.data.test_fraction == 0.2);
   CHECK_FALSE(c.data.validation);
   CHECK(c.data.seed == 42);
-  CHECK(c.model.type == ncf::ModelType::neumf);
+  CHECK(c.model.type == ncf::recsys::ModelType::neumf);
   CHECK(c.model.factors == 8);
   CHECK(c.model.layers == std::vector<int64_t>{64, 32, 16, 8});
   CHECK(c.model.dropout == 0.0);
   CHECK_FALSE(c.model.pretrain.has_value());
   CHECK(c.train.epochs == 20);
   CHECK(c.train.batch_size == 256);
-  CHECK(c.train.optimizer == ncf::OptimizerKind::adam);
+  CHECK(c.train.optimizer == ncf::recsys::OptimizerKind::adam);
   CHECK(c.train.lr == 0.001);
   CHECK(c.train.negatives == 4);
   CHECK(c.train.seed == 42);
@@ -117,16 +117,16 @@ TEST_CASE("config: a full config is read into the structs") {
               "weight_decay": 1e-5, "negatives": 0, "seed": 18446744073709551615, "device": "cuda:1",
               "early_stop_patience": 2, "select_by": "hr@20"},
     "eval": {"k": 20, "negatives": 0, "full_ranking": false, "every": 5, "seed": 0}})");
-  const ncf::ExperimentConfig c = ncf::parse_config(j, kSource);
-  CHECK(c.data.format == ncf::DataFormat::csv);
+  const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(j, kSource);
+  CHECK(c.data.format == ncf::recsys::DataFormat::csv);
   CHECK(*c.data.titles == "d/t.csv");
   CHECK(c.data.csv.separator == "\t");
-  CHECK(c.data.csv.user.by_position());
-  CHECK(c.data.csv.item.index == 1);
-  CHECK_FALSE(c.data.csv.rating.present);
-  CHECK(c.data.csv.timestamp.index == 3);
+  CHECK(c.data.csv.user == "0");  // a 0-based position, in digits
+  CHECK(c.data.csv.item == "1");
+  CHECK(c.data.csv.rating.empty());  // null: no rating column
+  CHECK(c.data.csv.timestamp == "3");
   CHECK(*c.data.binarize_threshold == 4.0);
-  CHECK(c.data.split == ncf::SplitKind::temporal_ratio);
+  CHECK(c.data.split == ncf::recsys::SplitKind::temporal_ratio);
   CHECK(c.model.layers == std::vector<int64_t>{256, 256, 128, 64});
   REQUIRE(c.model.pretrain.has_value());
   CHECK(c.model.pretrain->alpha == 0.3);
@@ -217,15 +217,15 @@ TEST_CASE("config: enum values, with a suggestion for near misses") {
   CHECK_MESSAGE_HAS(parse_error({{"train", {{"device", "cuda:x"}}}}), "is not cuda:N");
   CHECK_MESSAGE_HAS(parse_error({{"train", {{"select_by", "auc"}}}}), "train.select_by must be \"hr@K\" or");
   CHECK_MESSAGE_HAS(parse_error({{"train", {{"select_by", "hr@0"}}}}), "train.select_by must be");
-  CHECK(ncf::parse_metric_spec("ndcg@5")->k == 5);
-  CHECK_FALSE(ncf::parse_metric_spec("ndcg@").has_value());
-  CHECK_FALSE(ncf::parse_metric_spec("mrr@10").has_value());
+  CHECK(ncf::recsys::parse_metric_spec("ndcg@5")->k == 5);
+  CHECK_FALSE(ncf::recsys::parse_metric_spec("ndcg@").has_value());
+  CHECK_FALSE(ncf::recsys::parse_metric_spec("mrr@10").has_value());
 }
 
 TEST_CASE("config: rules that tie keys together") {
   // The NCF files are their own split.
-  const auto ncf_config = ncf::parse_config({{"data", {{"format", "ncf"}, {"path", "p"}}}}, kSource);
-  CHECK(ncf_config.data.split == ncf::SplitKind::given);
+  const auto ncf_config = ncf::recsys::parse_config({{"data", {{"format", "ncf"}, {"path", "p"}}}}, kSource);
+  CHECK(ncf_config.data.split == ncf::recsys::SplitKind::given);
   CHECK_MESSAGE_HAS(parse_error({{"data", {{"format", "ncf"}, {"split", "ratio"}}}}),
                     "data.split must be \"given\" for data.format \"ncf\"");
   CHECK_MESSAGE_HAS(parse_error({{"data", {{"split", "given"}}}}),
@@ -248,54 +248,55 @@ TEST_CASE("config: rules that tie keys together") {
 
 TEST_CASE("config: --set overrides") {
   json j = {{"train", {{"epochs", 20}}}};
-  ncf::apply_override(j, "train.epochs=3");
-  ncf::apply_override(j, "train.lr=1e-2");
-  ncf::apply_override(j, "eval.full_ranking=false");  // a section created on the way
-  ncf::apply_override(j, "model.layers=[128,64]");
-  ncf::apply_override(j, "data.path=datasets/ml-1m/ratings.dat");  // not JSON: a string
-  ncf::apply_override(j, "data.format=\"movielens-dat\"");         // quoted JSON string
-  ncf::apply_override(j, "data.binarize_threshold=null");
-  ncf::apply_override(j, "model.pretrain.alpha=0.25");  // nested, two levels created
-  ncf::apply_override(j, "model.pretrain.gmf=runs/g");
-  ncf::apply_override(j, "model.pretrain.mlp=runs/m");
-  ncf::apply_override(j, "train.device=cpu");
-  ncf::apply_override(j, "data.titles=");  // the empty string
+  ncf::recsys::apply_override(j, "train.epochs=3");
+  ncf::recsys::apply_override(j, "train.lr=1e-2");
+  ncf::recsys::apply_override(j, "eval.full_ranking=false");  // a section created on the way
+  ncf::recsys::apply_override(j, "model.layers=[128,64]");
+  ncf::recsys::apply_override(j, "data.path=datasets/ml-1m/ratings.dat");  // not JSON: a string
+  ncf::recsys::apply_override(j, "data.format=\"movielens-dat\"");         // quoted JSON string
+  ncf::recsys::apply_override(j, "data.binarize_threshold=null");
+  ncf::recsys::apply_override(j, "model.pretrain.alpha=0.25");  // nested, two levels created
+  ncf::recsys::apply_override(j, "model.pretrain.gmf=runs/g");
+  ncf::recsys::apply_override(j, "model.pretrain.mlp=runs/m");
+  ncf::recsys::apply_override(j, "train.device=cpu");
+  ncf::recsys::apply_override(j, "data.titles=");  // the empty string
   CHECK(j["train"]["epochs"] == 3);
   CHECK(j["eval"]["full_ranking"] == false);
   CHECK(j["data"]["titles"] == "");
-  const ncf::ExperimentConfig c = ncf::parse_config(j, kSource);
+  const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(j, kSource);
   CHECK(c.train.epochs == 3);
   CHECK(c.train.lr == doctest::Approx(0.01));
   CHECK_FALSE(c.eval.full_ranking);
   CHECK(c.model.layers == std::vector<int64_t>{128, 64});
   CHECK(c.data.path == "datasets/ml-1m/ratings.dat");
-  CHECK(c.data.format == ncf::DataFormat::movielens_dat);
+  CHECK(c.data.format == ncf::recsys::DataFormat::movielens_dat);
   CHECK_FALSE(c.data.titles.has_value());
   CHECK(c.model.pretrain->alpha == 0.25);
   CHECK(c.model.pretrain->gmf == "runs/g");
   CHECK(c.train.device == "cpu");
 
   // Malformed assignments.
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::apply_override(j, "train.epochs"); }),
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "train.epochs"); }),
                     "--set expects KEY=VALUE");
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::apply_override(j, "=3"); }), "--set expects KEY=VALUE");
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::apply_override(j, "train..lr=3"); }), "empty part");
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::apply_override(j, "train.epochs.x=3"); }),
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "=3"); }),
+                    "--set expects KEY=VALUE");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "train..lr=3"); }), "empty part");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "train.epochs.x=3"); }),
                     "train.epochs is 3, not an object");
 
   // Errors in overridden keys are blamed on the --set, not on the file.
   json k = json::object();
   const std::vector<std::string> sets = {"train.epochs=ten", "train.epoch=3"};
-  ncf::apply_override(k, sets[0]);
+  ncf::recsys::apply_override(k, sets[0]);
   CHECK(parse_error(k, {sets[0]}) == "--set train.epochs=ten: train.epochs must be an integer, got \"ten\"");
   json u = json::object();
-  ncf::apply_override(u, sets[1]);
+  ncf::recsys::apply_override(u, sets[1]);
   CHECK(parse_error(u, {sets[1]}) ==
         "unknown key \"train.epoch\" in --set train.epoch=3; did you mean \"train.epochs\"?");
 }
 
 TEST_CASE("config: to_json holds every key and round-trips") {
-  const json defaults = ncf::to_json(ncf::parse_config(json::object(), kSource));
+  const json defaults = ncf::recsys::to_json(ncf::recsys::parse_config(json::object(), kSource));
   for (const char* section : {"data", "model", "train", "eval"}) CHECK(defaults.contains(section));
   CHECK(defaults["data"].size() == 13);
   CHECK(defaults["data"]["csv"].size() == 6);
@@ -305,7 +306,7 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   CHECK(defaults["data"]["titles"].is_null());
   CHECK(defaults["model"]["pretrain"].is_null());
   CHECK(defaults["train"]["select_by"] == "ndcg@10");
-  CHECK(ncf::to_json(ncf::parse_config(defaults, kSource)) == defaults);
+  CHECK(ncf::recsys::to_json(ncf::recsys::parse_config(defaults, kSource)) == defaults);
 
   json custom = defaults;
   custom["data"]["format"] = "csv";
@@ -316,23 +317,23 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   custom["model"]["pretrain"] = {{"gmf", "a"}, {"mlp", "b"}, {"alpha", 0.7}};
   custom["train"]["seed"] = 18446744073709551615ull;
   custom["train"]["select_by"] = "hr@5";
-  const ncf::ExperimentConfig c = ncf::parse_config(custom, kSource);
-  CHECK(ncf::to_json(c) == custom);
+  const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(custom, kSource);
+  CHECK(ncf::recsys::to_json(c) == custom);
 }
 
 TEST_CASE("config: files are checked against the project root") {
   TempDir root;
   root.touch("datasets/ml-100k/u.data");
   root.touch("datasets/ml-100k/u.item");
-  auto config = [&](const json& j) { return ncf::parse_config(j, kSource); };
+  auto config = [&](const json& j) { return ncf::recsys::parse_config(j, kSource); };
   auto files_error = [&](const json& j) {
-    return config_error_of([&] { ncf::check_config_files(config(j), root.path); });
+    return config_error_of([&] { ncf::recsys::check_config_files(config(j), root.path); });
   };
 
   CHECK(files_error({{"data", {{"titles", "datasets/ml-100k/u.item"}}}}).empty());
-  CHECK(ncf::resolve_path("datasets/x", root.path) == root.path + "/datasets/x");
-  CHECK(ncf::resolve_path("/abs/x", root.path) == "/abs/x");
-  CHECK(ncf::resolve_path("x", root.path + "/") == root.path + "/x");
+  CHECK(ncf::recsys::resolve_path("datasets/x", root.path) == root.path + "/datasets/x");
+  CHECK(ncf::recsys::resolve_path("/abs/x", root.path) == "/abs/x");
+  CHECK(ncf::recsys::resolve_path("x", root.path + "/") == root.path + "/x");
 
   const std::string missing_data = files_error({{"data", {{"path", "datasets/ml-1m/ratings.dat"}}}});
   CHECK_MESSAGE_HAS(missing_data, "apps/configs/x.json: data.path \"datasets/ml-1m/ratings.dat\"");
@@ -365,29 +366,32 @@ TEST_CASE("config: load_config_json and load_experiment_config") {
   TempDir root;
   root.touch("datasets/ml-100k/u.data");
   root.touch("c.json", "{\n  // comments are allowed\n  \"train\": {\"epochs\": 2}\n}\n");
-  CHECK(ncf::load_config_json(root.file("c.json"))["train"]["epochs"] == 2);
+  CHECK(ncf::recsys::load_config_json(root.file("c.json"))["train"]["epochs"] == 2);
 
-  const auto c = ncf::load_experiment_config(root.file("c.json"), {"train.epochs=5", "eval.k=20"}, root.path);
+  const auto c =
+      ncf::recsys::load_experiment_config(root.file("c.json"), {"train.epochs=5", "eval.k=20"}, root.path);
   CHECK(c.train.epochs == 5);
   CHECK(c.eval.k == 20);
   CHECK(c.source == root.file("c.json"));
 
   root.touch("bad.json", "{\n  \"train\": {\"epochs\": 2,}\n}\n");
-  const std::string bad = config_error_of([&] { (void)ncf::load_config_json(root.file("bad.json")); });
+  const std::string bad =
+      config_error_of([&] { (void)ncf::recsys::load_config_json(root.file("bad.json")); });
   CHECK_MESSAGE_HAS(bad, root.file("bad.json") + ":2:");
   CHECK_MESSAGE_HAS(bad, "invalid JSON");
-  CHECK_MESSAGE_HAS(config_error_of([&] { (void)ncf::load_config_json(root.file("none.json")); }),
+  CHECK_MESSAGE_HAS(config_error_of([&] { (void)ncf::recsys::load_config_json(root.file("none.json")); }),
                     "config file " + root.file("none.json") + " not found");
 
   root.touch("typo.json", R"({"train": {"epoch": 3}})");
-  CHECK(config_error_of([&] { (void)ncf::load_experiment_config(root.file("typo.json"), {}, root.path); }) ==
+  CHECK(config_error_of(
+            [&] { (void)ncf::recsys::load_experiment_config(root.file("typo.json"), {}, root.path); }) ==
         "unknown key \"train.epoch\" in " + root.file("typo.json") + "; did you mean \"train.epochs\"?");
 }
 
 TEST_CASE("edit_distance") {
-  CHECK(ncf::edit_distance("", "") == 0);
-  CHECK(ncf::edit_distance("epoch", "epochs") == 1);
-  CHECK(ncf::edit_distance("kitten", "sitting") == 3);
-  CHECK(ncf::edit_distance("abc", "") == 3);
-  CHECK(ncf::edit_distance("trian", "train") == 1);  // a transposition is one edit
+  CHECK(ncf::recsys::edit_distance("", "") == 0);
+  CHECK(ncf::recsys::edit_distance("epoch", "epochs") == 1);
+  CHECK(ncf::recsys::edit_distance("kitten", "sitting") == 3);
+  CHECK(ncf::recsys::edit_distance("abc", "") == 3);
+  CHECK(ncf::recsys::edit_distance("trian", "train") == 1);  // a transposition is one edit
 }

@@ -95,16 +95,16 @@ TEST_CASE("the evaluator ranks the held-out item among its negatives; ItemPop sc
     for (int32_t i : items.to_vector<int32_t>()) s.push_back(static_cast<float>(i));
     return Tensor::from_vector(s, {items.numel()});
   };
-  RankingMetrics m = evaluator.sampled(by_id);
+  recsys::RankingMetrics m = evaluator.sampled(by_id);
   CHECK(m.users == 2);
   CHECK(m.hr == 0.0);
   CHECK(m.mrr == doctest::Approx((1.0 / 3 + 1.0 / 2) / 2));
   // Full ranking: user 0's candidates are items 2..5 (not 0, 1); item 2 ranks below 3, 4, 5 -> rank 3.
   // user 1's candidates are items 1..5; item 1 ranks below 2..5 -> rank 4.
-  RankingMetrics full = recsys::Evaluator(d, Device::cpu(), 10).full_ranking(by_id);
+  recsys::RankingMetrics full = recsys::Evaluator(d, Device::cpu(), 10).full_ranking(by_id);
   CHECK(full.mrr == doctest::Approx((1.0 / 4 + 1.0 / 5) / 2));
   // ItemPop: user 1's positive (item 1, popularity 1) beats item 5 (0) but ties lose: item 0 has 2.
-  RankingMetrics pop =
+  recsys::RankingMetrics pop =
       recsys::Evaluator(d, Device::cpu(), 2).sampled(recsys::popularity_scorer(d, Device::cpu()));
   CHECK(pop.hr == doctest::Approx(0.5));  // user 0: item 2 (0) ties 3 and 4 (0) -> rank 2, a miss at k = 2
 }
@@ -127,8 +127,8 @@ TEST_CASE("recommend returns the best unseen items, never a trained one") {
 
 TEST_CASE("a fixed-seed NeuMF run on the CPU: pinned first losses, same results twice, learns the bands") {
   const data::ImplicitDataset d = test::banded_dataset(30, 40, 20);
-  ExperimentConfig config;
-  config.model.type = ModelType::neumf;
+  recsys::ExperimentConfig config;
+  config.model.type = recsys::ModelType::neumf;
   config.model.factors = 4;
   config.model.layers = {8, 4};
   config.train.epochs = 3;
@@ -136,7 +136,7 @@ TEST_CASE("a fixed-seed NeuMF run on the CPU: pinned first losses, same results 
   config.train.lr = 0.01;
   std::vector<double> losses[2], hr[2];
   for (int run = 0; run < 2; ++run) {
-    recsys::Trainer trainer(config, d, Device::cpu());
+    recsys::ImplicitTrainer trainer(config, d, Device::cpu());
     trainer.fit();
     for (const recsys::EpochRecord& r : trainer.history()) {
       losses[run].push_back(r.loss);
@@ -161,14 +161,14 @@ TEST_CASE("with a validation item the epoch is chosen on validation, and early s
     }
   data::ImplicitDataset d = data::leave_one_out(x, /*validation=*/true);
   data::draw_eval_negatives(d, 20, 7);
-  ExperimentConfig config;
+  recsys::ExperimentConfig config;
   config.model.factors = 4;
   config.model.layers = {8, 4};
   config.train.epochs = 6;
   config.train.batch_size = 32;
   config.train.lr = 0.01;
   config.train.early_stop_patience = 2;
-  recsys::Trainer trainer(config, d, Device::cpu());
+  recsys::ImplicitTrainer trainer(config, d, Device::cpu());
   trainer.fit();
   double best_validation = -1;
   int64_t chosen = 0;

@@ -4,7 +4,7 @@
 //           search), the same function and counters as the CPU sampler, so the same item
 // The row is written at its shuffled place: sigma(r) for row shuffling, sigma(p)*(1+K) + j for group
 // shuffling (sigma = IndexPermutation, a bijection, so every output row is written exactly once).
-#include "data/device_sampler.h"
+#include "data/epoch_sampler.h"
 #include "data/random_streams.h"
 #include "data/sampling_core.h"
 #include "tensor/cuda_context.h"
@@ -33,9 +33,9 @@ __global__ void sample_epoch_kernel(const int32_t* __restrict__ train_user,
       item = training_negative(train_item + begin, count, num_items, seed, epoch,
                                static_cast<uint64_t>(p) * negatives + (j - 1));
     }
-    int64_t destination = r;  // ShuffleMode::kNone
-    if (shuffle_mode == static_cast<int>(ShuffleMode::kRows)) destination = static_cast<int64_t>(sigma(r));
-    if (shuffle_mode == static_cast<int>(ShuffleMode::kGroups))
+    int64_t destination = r;  // ShuffleMode::none
+    if (shuffle_mode == static_cast<int>(ShuffleMode::rows)) destination = static_cast<int64_t>(sigma(r));
+    if (shuffle_mode == static_cast<int>(ShuffleMode::groups))
       destination = static_cast<int64_t>(sigma(p)) * group + j;
     out_user[destination] = user;
     out_item[destination] = item;
@@ -46,12 +46,12 @@ __global__ void sample_epoch_kernel(const int32_t* __restrict__ train_user,
 
 void cuda_sample_epoch(const Tensor& train_user, const Tensor& train_item, const Tensor& train_offsets,
                        int32_t num_items, int negatives, uint64_t seed, uint32_t epoch, ShuffleMode shuffle,
-                       DeviceEpoch& out) {
+                       EpochTensors& out) {
   const int64_t positives = train_user.numel();
   const int64_t rows = positives * (1 + negatives);
-  const int64_t units = shuffle == ShuffleMode::kGroups ? positives : rows;
+  const int64_t units = shuffle == ShuffleMode::groups ? positives : rows;
   const IndexPermutation sigma = IndexPermutation::make(static_cast<uint64_t>(units), seed,
-                                                        random_stream(RandomPurpose::kShuffle, epoch));
+                                                        random_stream(RandomPurpose::shuffle, epoch));
   const int device = out.users.device().index;
   sample_epoch_kernel<<<cuda_blocks_for(rows), 256, 0, cuda_stream(device)>>>(
       train_user.data<int32_t>(), train_item.data<int32_t>(),

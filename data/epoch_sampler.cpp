@@ -1,4 +1,6 @@
-#include "data/device_sampler.h"
+// EpochSampler: the CPU path (TrainingSampler, then a copy into the epoch tensors) and the upload
+// of the training pairs for the GPU kernel (epoch_sampler.cu).
+#include "data/epoch_sampler.h"
 
 #include <cstring>
 
@@ -13,8 +15,8 @@ Tensor fitting(Tensor& existing, int64_t rows, DType dtype, Device device) {
 }
 }  // namespace
 
-DeviceSampler::DeviceSampler(const ImplicitDataset& data, int negatives, uint64_t seed, Device device,
-                             ShuffleMode shuffle)
+EpochSampler::EpochSampler(const ImplicitDataset& data, int negatives, uint64_t seed, Device device,
+                           ShuffleMode shuffle)
     : data_(data),
       negatives_(negatives),
       seed_(seed),
@@ -31,18 +33,14 @@ DeviceSampler::DeviceSampler(const ImplicitDataset& data, int negatives, uint64_
   train_offsets_ = Tensor::from_vector(words, {static_cast<int64_t>(words.size())}, device);
 }
 
-void DeviceSampler::sample(uint32_t epoch, DeviceEpoch& out) {
+void EpochSampler::sample(uint32_t epoch, EpochTensors& out) {
   const int64_t rows = rows_per_epoch();
   out.users = fitting(out.users, rows, DType::i32, device_);
   out.items = fitting(out.items, rows, DType::i32, device_);
   out.labels = fitting(out.labels, rows, DType::f32, device_);
-  if (device_.is_cuda()) {
-#ifdef NCF_HAS_CUDA
-    cuda_sample_epoch(train_user_, train_item_, train_offsets_, data_.num_items, negatives_, seed_, epoch,
-                      shuffle_, out);
-    return;
-#endif
-  }
+  if (device_.is_cuda())
+    return NCF_ON_CUDA(cuda_sample_epoch(train_user_, train_item_, train_offsets_, data_.num_items,
+                                         negatives_, seed_, epoch, shuffle_, out));
   cpu_sampler_.sample(epoch, host_epoch_);
   copy_bytes(out.users.raw_data(), device_, host_epoch_.user.data(), Device::cpu(), rows * sizeof(int32_t));
   copy_bytes(out.items.raw_data(), device_, host_epoch_.item.data(), Device::cpu(), rows * sizeof(int32_t));
