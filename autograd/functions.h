@@ -20,7 +20,6 @@ Variable sub(const Variable& a, const Variable& b);
 Variable mul(const Variable& a, const Variable& b);
 Variable scale(const Variable& x, double alpha);
 Variable relu(const Variable& x);
-Variable sigmoid(const Variable& x);
 Variable log_sigmoid(const Variable& x);
 // Inverted dropout with a Philox mask from (seed, stream); identity when p == 0.
 Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream);
@@ -31,7 +30,6 @@ Variable mean(const Variable& x);      // (1,)
 Variable sum_cols(const Variable& x);  // (rows, cols) -> (rows, 1): a row-wise dot after mul()
 
 // ---- linear algebra (functions_linear.cpp)
-Variable matmul(const Variable& a, const Variable& b);  // (m, k) @ (k, n)
 Variable linear(const Variable& x, const Variable& weight,
                 const Variable& bias);  // x (b, in) @ W (in, out) + bias (out,)
 

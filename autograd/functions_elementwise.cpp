@@ -2,7 +2,7 @@
 //   add:  d/da = g,       d/db = g (summed over rows when b was a broadcast row or a scalar)
 //   sub:  d/da = g,       d/db = -g
 //   mul:  d/da = g * b,   d/db = g * a
-//   relu: g * (y > 0);  sigmoid: g * y (1 - y);  log_sigmoid: g * sigmoid(-x)
+//   relu: g * (y > 0);  log_sigmoid: g * sigmoid(-x)
 #include "autograd/functions.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/reduce.h"
@@ -45,18 +45,14 @@ struct ScaleNode : Node {
   void backward(const Tensor& g) override { accumulate_grad(inputs[0], ops::scale(g, alpha)); }
 };
 
-// Activations whose gradient is written in terms of their output (relu, sigmoid) or input.
+// Activations whose gradient is written in terms of their output (relu) or their input (log_sigmoid).
 struct ActivationNode : Node {
   ops::UnaryOp op;
-  Tensor saved;  // the output for relu/sigmoid, the input for log_sigmoid
-  const char* name() const override {
-    return op == ops::UnaryOp::relu ? "relu" : op == ops::UnaryOp::sigmoid ? "sigmoid" : "log_sigmoid";
-  }
+  Tensor saved;  // the output for relu, the input for log_sigmoid
+  const char* name() const override { return op == ops::UnaryOp::relu ? "relu" : "log_sigmoid"; }
   void backward(const Tensor& g) override {
     if (op == ops::UnaryOp::relu)
       accumulate_grad(inputs[0], ops::relu_backward(g, saved));
-    else if (op == ops::UnaryOp::sigmoid)
-      accumulate_grad(inputs[0], ops::sigmoid_backward(g, saved));
     else
       accumulate_grad(inputs[0], ops::log_sigmoid_backward(g, saved));
   }
@@ -99,7 +95,6 @@ Variable scale(const Variable& x, double alpha) {
 }
 
 Variable relu(const Variable& x) { return activation(ops::UnaryOp::relu, x); }
-Variable sigmoid(const Variable& x) { return activation(ops::UnaryOp::sigmoid, x); }
 Variable log_sigmoid(const Variable& x) { return activation(ops::UnaryOp::log_sigmoid, x); }
 
 Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream) {

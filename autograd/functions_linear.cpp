@@ -1,5 +1,4 @@
-// Matrix product and the fully connected layer.
-//   y = a @ b:            da = g @ b^T,   db = a^T @ g
+// The fully connected layer, the one matrix product of the models.
 //   y = x @ W + bias:     dx = g @ W^T,   dW = x^T @ g,   dbias = sum of g over the batch rows
 // W is stored (in, out), so the forward product needs no transpose.
 #include "autograd/functions.h"
@@ -10,16 +9,6 @@
 namespace ncf::ag {
 
 namespace {
-struct MatmulNode : Node {
-  const char* name() const override { return "matmul"; }
-  void backward(const Tensor& g) override {
-    const Tensor& a = inputs[0].value();
-    const Tensor& b = inputs[1].value();
-    if (inputs[0].requires_grad()) accumulate_grad(inputs[0], ops::matmul(g, b, false, true));
-    if (inputs[1].requires_grad()) accumulate_grad(inputs[1], ops::matmul(a, g, true, false));
-  }
-};
-
 struct LinearNode : Node {
   const char* name() const override { return "linear"; }
   void backward(const Tensor& g) override {
@@ -31,10 +20,6 @@ struct LinearNode : Node {
   }
 };
 }  // namespace
-
-Variable matmul(const Variable& a, const Variable& b) {
-  return make_result(ops::matmul(a.value(), b.value()), std::make_shared<MatmulNode>(), {a, b});
-}
 
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
   const Tensor& xv = x.value();

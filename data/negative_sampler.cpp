@@ -221,4 +221,45 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
   }
 }
 
+TrainingEpoch sample_epoch_reference(const ImplicitDataset& d, int negatives, uint64_t seed,
+                                     ShuffleMode shuffle, uint32_t epoch) {
+  const int group = 1 + negatives;
+  const int64_t rows = d.num_train() * group;
+  // The grouped layout: positive p at row p * group, its negatives after it.
+  std::vector<int32_t> user(rows), item(rows);
+  std::vector<float> label(rows);
+  for (int64_t p = 0; p < d.num_train(); ++p) {
+    const int32_t u = d.train_user[p];
+    for (int j = 0; j < group; ++j) {
+      const int64_t row = p * group + j;
+      user[row] = u;
+      label[row] = j == 0 ? 1.0f : 0.0f;
+      item[row] = j == 0 ? d.train_item[p]
+                         : training_negative(d.user_items(u), d.user_count(u), d.num_items, seed, epoch,
+                                             static_cast<uint64_t>(p) * negatives + (j - 1));
+    }
+  }
+  TrainingEpoch out;
+  out.group_size = group;
+  out.shuffle = shuffle;
+  out.epoch = epoch;
+  if (shuffle == ShuffleMode::none) {
+    out.user = std::move(user), out.item = std::move(item), out.label = std::move(label);
+    return out;
+  }
+  // Unit r goes to position sigma(r); a unit is one row, or one group of `group` rows.
+  const int64_t unit_rows = shuffle == ShuffleMode::rows ? 1 : group;
+  const IndexPermutation sigma = IndexPermutation::make(static_cast<uint64_t>(rows / unit_rows), seed,
+                                                        random_stream(RandomPurpose::shuffle, epoch));
+  out.user.resize(rows), out.item.resize(rows), out.label.resize(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t to =
+        static_cast<int64_t>(sigma(static_cast<uint64_t>(r / unit_rows))) * unit_rows + r % unit_rows;
+    out.user[to] = user[r];
+    out.item[to] = item[r];
+    out.label[to] = label[r];
+  }
+  return out;
+}
+
 }  // namespace ncf::data

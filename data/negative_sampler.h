@@ -55,4 +55,11 @@ class TrainingSampler {
   std::vector<int64_t> cursors_;  // per thread and destination bucket
 };
 
+// The same epoch by the plain sequential algorithm, the reference the fast sampler is tested against
+// and the place to read first: for each training positive p in order, emit the positive, then its
+// K negatives (training_negative: binary search in the user's sorted items), then put unit r (a row,
+// or with ShuffleMode::groups a whole group) at position sigma(r).
+TrainingEpoch sample_epoch_reference(const ImplicitDataset& data, int negatives, uint64_t seed,
+                                     ShuffleMode shuffle, uint32_t epoch);
+
 }  // namespace ncf::data

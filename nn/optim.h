@@ -23,8 +23,6 @@ class Optimizer {
   virtual void step() = 0;
   void zero_grad();
   int64_t step_count() const { return step_count_; }
-  double learning_rate() const { return lr_; }
-  void set_learning_rate(double lr) { lr_ = lr; }
 
   // Named state tensors ("exp_avg.mlp.0.weight", ...) plus the step count, for checkpoints.
   virtual std::vector<std::pair<std::string, Tensor>> state() const = 0;

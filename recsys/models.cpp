@@ -60,10 +60,12 @@ Variable GMF::forward(const Tensor& users, const Tensor& items) {
   return out_->forward(features(users, items));
 }
 
-MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory) {
+MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory, double embedding_stddev) {
   const std::vector<int64_t> layers = checked_tower(s);
-  user_ = &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory));
-  item_ = &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory));
+  user_ = &register_module(
+      "mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory, embedding_stddev));
+  item_ = &register_module(
+      "mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, embedding_stddev));
   tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
   out_ = &register_module("out",
                           std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
@@ -121,25 +123,13 @@ Variable BiasedMF::forward(const Tensor& users, const Tensor& items) {
   return ag::add(ag::add(dot, biases), global_mean_);
 }
 
-MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory) {
-  const std::vector<int64_t> layers = checked_tower(s);
-  user_ =
-      &register_module("mlp.user", std::make_unique<nn::Embedding>(s.users, layers[0] / 2, factory, 0.05));
-  item_ =
-      &register_module("mlp.item", std::make_unique<nn::Embedding>(s.items, layers[0] / 2, factory, 0.05));
-  tower_ = &register_module("mlp", std::make_unique<nn::MLP>(layers, factory, s.dropout));
-  out_ = &register_module("out",
-                          std::make_unique<nn::Linear>(layers.back(), 1, factory, nn::Init::lecun_uniform));
-  l2_ = s.l2;
-  add_penalized_table(user_, true);
-  add_penalized_table(item_, false);
-  global_mean_ = scalar_constant(s.global_mean, factory);
-}
+// The same parameters as MLP, in the same order, with wider embeddings at the start: ratings need
+// larger dot products than logits do.
+MLPRegressor::MLPRegressor(const ModelShape& s, nn::ParameterFactory& factory)
+    : MLP(s, factory, /*embedding_stddev=*/0.05), global_mean_(scalar_constant(s.global_mean, factory)) {}
 
 Variable MLPRegressor::forward(const Tensor& users, const Tensor& items) {
-  check_pair(users, items);
-  Variable h = tower_->forward(ag::concat_cols({user_->forward(users), item_->forward(items)}));
-  return ag::add(out_->forward(h), global_mean_);  // predicts the offset from the mean rating
+  return ag::add(MLP::forward(users, items), global_mean_);  // predicts the offset from the mean rating
 }
 
 std::unique_ptr<ScoringModel> make_model(const ModelShape& shape, nn::ParameterFactory& factory) {

@@ -8,7 +8,7 @@
 //   MLP:    [p_u ; q_i] -> ReLU tower        -> Linear(last, 1)       embeddings of layers[0]/2 each
 //   NeuMF:  [GMF vector ; MLP tower output]  -> Linear(f + last, 1)   separate embeddings per branch
 //   BiasedMF:      mu + b_u + b_i + p_u . q_i                         (explicit ratings, MSE)
-//   MLPRegressor:  [p_u ; q_i] -> ReLU tower -> Linear(last, 1)       (explicit ratings, MSE)
+//   MLPRegressor:  mu + MLP(u, i)                                     (explicit ratings, MSE)
 //
 // Parameter names ("gmf.user", "mlp.0.weight", "out.bias", ...) are shared across the models, so
 // NeuMF can be initialised from a trained GMF and a trained MLP by name.
@@ -69,7 +69,7 @@ class GMF : public ScoringModel {
 
 class MLP : public ScoringModel {
  public:
-  MLP(const ModelShape& shape, nn::ParameterFactory& factory);
+  MLP(const ModelShape& shape, nn::ParameterFactory& factory, double embedding_stddev = 0.01);
   Variable forward(const Tensor& users, const Tensor& items) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, layers.back())
   std::string type() const override { return "mlp"; }
@@ -103,17 +103,14 @@ class BiasedMF : public ScoringModel {
   Variable global_mean_;  // a constant: the mean training rating
 };
 
-class MLPRegressor : public ScoringModel {
+class MLPRegressor : public MLP {
  public:
   MLPRegressor(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
   std::string type() const override { return "mlp_regressor"; }
 
  private:
-  nn::Embedding *user_, *item_;
-  nn::MLP* tower_;
-  nn::Linear* out_;
-  Variable global_mean_;
+  Variable global_mean_;  // a constant: the mean training rating
 };
 
 std::unique_ptr<ScoringModel> make_model(const ModelShape& shape, nn::ParameterFactory& factory);

@@ -97,11 +97,6 @@ AllocatorStats CachingAllocator::stats() const {
   return stats_;
 }
 
-void CachingAllocator::reset_peak() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  stats_.peak_bytes = stats_.bytes_in_use;
-}
-
 CachingAllocator& allocator_for(Device device) {
   // Leaked on purpose: tensors held in static objects may be freed after main() returns.
   static CachingAllocator* cpu = new CachingAllocator(Device::cpu());

@@ -15,7 +15,7 @@ namespace ncf {
 
 struct AllocatorStats {
   size_t bytes_in_use = 0;       // handed out to live tensors (rounded sizes)
-  size_t peak_bytes = 0;         // largest bytes_in_use seen since the last reset_peak()
+  size_t peak_bytes = 0;         // largest bytes_in_use seen
   size_t cached_bytes = 0;       // held in free lists, ready for reuse
   uint64_t requests = 0;         // allocate() calls
   uint64_t raw_allocations = 0;  // calls that reached cudaMalloc / aligned_alloc
@@ -35,7 +35,6 @@ class CachingAllocator {
   // Returns every cached block to the system.
   void empty_cache();
   AllocatorStats stats() const;
-  void reset_peak();
 
   // Sizes are rounded up so that nearby requests share a free list.
   static size_t rounded_size(size_t bytes);

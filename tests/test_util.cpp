@@ -1,6 +1,7 @@
 #include "tests/test_util.h"
 
 #include <sys/stat.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -21,6 +22,13 @@ std::vector<double> test_values(size_t n, double low, double high, uint64_t seed
     values[i] = low + (high - low) * static_cast<double>(state >> 11) * (1.0 / 9007199254740992.0);
   }
   return values;
+}
+
+std::vector<int32_t> random_indices(size_t n, int32_t range, uint64_t seed) {
+  std::vector<int32_t> out(n);
+  const std::vector<double> u = test_values(n, 0.0, 1.0, seed);
+  for (size_t i = 0; i < n; ++i) out[i] = std::min(range - 1, static_cast<int32_t>(u[i] * range));
+  return out;
 }
 
 std::vector<double> values_of(const Tensor& t) {

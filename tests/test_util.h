@@ -17,6 +17,9 @@ namespace ncf::test {
 // Deterministic test data in [low, high) from a 64-bit LCG (independent of the library's RNG).
 std::vector<double> test_values(size_t n, double low, double high, uint64_t seed = 12345);
 
+// n indices drawn uniformly from [0, range) by a 64-bit LCG: many repeats when n > range.
+std::vector<int32_t> random_indices(size_t n, int32_t range, uint64_t seed);
+
 // A CPU tensor of dtype T holding `values` (rounded to T).
 template <class T>
 Tensor make(const std::vector<double>& values, const Shape& shape) {

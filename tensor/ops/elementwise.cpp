@@ -15,48 +15,10 @@ namespace ncf::ops {
 
 namespace {
 
-const char* unary_name(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::neg:
-      return "neg";
-    case UnaryOp::exp:
-      return "exp";
-    case UnaryOp::log:
-      return "log";
-    case UnaryOp::sqrt:
-      return "sqrt";
-    case UnaryOp::square:
-      return "square";
-    case UnaryOp::abs:
-      return "abs";
-    case UnaryOp::relu:
-      return "relu";
-    case UnaryOp::sigmoid:
-      return "sigmoid";
-    case UnaryOp::log_sigmoid:
-      return "log_sigmoid";
-    case UnaryOp::tanh:
-      return "tanh";
-  }
-  return "unary";
-}
+const char* unary_name(UnaryOp op) { return op == UnaryOp::relu ? "relu" : "log_sigmoid"; }
 
 const char* binary_name(BinaryOp op) {
-  switch (op) {
-    case BinaryOp::add:
-      return "add";
-    case BinaryOp::sub:
-      return "sub";
-    case BinaryOp::mul:
-      return "mul";
-    case BinaryOp::div:
-      return "div";
-    case BinaryOp::maximum:
-      return "maximum";
-    case BinaryOp::minimum:
-      return "minimum";
-  }
-  return "binary";
+  return op == BinaryOp::add ? "add" : op == BinaryOp::sub ? "sub" : "mul";
 }
 
 void check_float(const Tensor& t, const char* op, const char* argument) {
@@ -189,17 +151,6 @@ Tensor scale(const Tensor& x, double alpha) {
   return out;
 }
 
-Tensor add_scalar(const Tensor& x, double value) {
-  check_float(x, "add_scalar", "input");
-  Tensor out = Tensor::empty_like(x);
-  if (x.is_cuda()) {
-    NCF_ON_CUDA(cuda_add_scalar(x, value, out));
-    return out;
-  }
-  NCF_DISPATCH_FLOAT(x.dtype(), "add_scalar", [&] { cpu_map<scalar_t>(x, out, AddScalarFn{value}); });
-  return out;
-}
-
 void axpy_(Tensor& y, double alpha, const Tensor& x) {
   check_pair(y, x, "axpy_");
   if (y.is_cuda()) return NCF_ON_CUDA(cuda_axpy(y, alpha, x));
@@ -243,7 +194,7 @@ Tensor cast(const Tensor& x, DType dtype) {
   return out;
 }
 
-// The three activation backwards share one shape: out = f(grad_out, saved).
+// The activation backwards share one shape: out = f(grad_out, saved).
 static Tensor activation_backward(UnaryOp op, const Tensor& grad_out, const Tensor& saved, const char* name) {
   check_pair(grad_out, saved, name);
   Tensor out = Tensor::empty_like(grad_out);
@@ -252,21 +203,13 @@ static Tensor activation_backward(UnaryOp op, const Tensor& grad_out, const Tens
     return out;
   }
   NCF_DISPATCH_FLOAT(grad_out.dtype(), name, [&] {
-    if (op == UnaryOp::relu)
-      cpu_zip<scalar_t>(grad_out, saved, out, ReluBackwardFn{});
-    else if (op == UnaryOp::sigmoid)
-      cpu_zip<scalar_t>(grad_out, saved, out, SigmoidBackwardFn{});
-    else
-      cpu_zip<scalar_t>(grad_out, saved, out, LogSigmoidBackwardFn{});
+    with_activation_backward_functor(op, [&](auto f) { cpu_zip<scalar_t>(grad_out, saved, out, f); });
   });
   return out;
 }
 
 Tensor relu_backward(const Tensor& grad_out, const Tensor& out) {
   return activation_backward(UnaryOp::relu, grad_out, out, "relu_backward");
-}
-Tensor sigmoid_backward(const Tensor& grad_out, const Tensor& out) {
-  return activation_backward(UnaryOp::sigmoid, grad_out, out, "sigmoid_backward");
 }
 Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x) {
   return activation_backward(UnaryOp::log_sigmoid, grad_out, x, "log_sigmoid_backward");

@@ -109,10 +109,6 @@ void cuda_scale(const Tensor& x, double alpha, Tensor& out) {
   NCF_DISPATCH_FLOAT(x.dtype(), "cuda scale", [&] { launch_map<scalar_t>(x, out, ScaleFn{alpha}); });
 }
 
-void cuda_add_scalar(const Tensor& x, double value, Tensor& out) {
-  NCF_DISPATCH_FLOAT(x.dtype(), "cuda add_scalar", [&] { launch_map<scalar_t>(x, out, AddScalarFn{value}); });
-}
-
 void cuda_binary(BinaryOp op, const Tensor& a, const Tensor& b, Broadcast broadcast, Tensor& out) {
   NCF_DISPATCH_FLOAT(a.dtype(), "cuda binary", [&] {
     with_binary_functor(op, [&](auto f) { launch_binary<scalar_t>(a, b, broadcast, out, f); });
@@ -151,12 +147,8 @@ void cuda_cast(const Tensor& x, Tensor& out) {
 
 void cuda_activation_backward(UnaryOp op, const Tensor& grad_out, const Tensor& saved, Tensor& out) {
   NCF_DISPATCH_FLOAT(grad_out.dtype(), "cuda activation backward", [&] {
-    if (op == UnaryOp::relu)
-      launch_binary<scalar_t>(grad_out, saved, Broadcast::same, out, ReluBackwardFn{});
-    else if (op == UnaryOp::sigmoid)
-      launch_binary<scalar_t>(grad_out, saved, Broadcast::same, out, SigmoidBackwardFn{});
-    else
-      launch_binary<scalar_t>(grad_out, saved, Broadcast::same, out, LogSigmoidBackwardFn{});
+    with_activation_backward_functor(
+        op, [&](auto f) { launch_binary<scalar_t>(grad_out, saved, Broadcast::same, out, f); });
   });
 }
 

@@ -10,29 +10,25 @@
 
 namespace ncf::ops {
 
-enum class UnaryOp { neg, exp, log, sqrt, square, abs, relu, sigmoid, log_sigmoid, tanh };
-enum class BinaryOp { add, sub, mul, div, maximum, minimum };
+enum class UnaryOp { relu, log_sigmoid };
+enum class BinaryOp { add, sub, mul };
 
 Tensor unary(UnaryOp op, const Tensor& x);
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 
 inline Tensor relu(const Tensor& x) { return unary(UnaryOp::relu, x); }
-inline Tensor sigmoid(const Tensor& x) { return unary(UnaryOp::sigmoid, x); }
 inline Tensor log_sigmoid(const Tensor& x) { return unary(UnaryOp::log_sigmoid, x); }
 inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::add, a, b); }
 inline Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryOp::sub, a, b); }
 inline Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryOp::mul, a, b); }
-inline Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryOp::div, a, b); }
 
 Tensor scale(const Tensor& x, double alpha);           // alpha * x
-Tensor add_scalar(const Tensor& x, double value);      // x + value
 void axpy_(Tensor& y, double alpha, const Tensor& x);  // y += alpha * x (same shape): gradient accumulation
 void fill_(Tensor& t, double value);                   // every element = value (any dtype)
 Tensor cast(const Tensor& x, DType dtype);             // f32 <-> f64 <-> i32 conversions
 
 // Fused backward helpers of the activations.
 Tensor relu_backward(const Tensor& grad_out, const Tensor& out);       // grad * (out > 0)
-Tensor sigmoid_backward(const Tensor& grad_out, const Tensor& out);    // grad * out * (1 - out)
 Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x);  // grad * sigmoid(-x)
 
 // Inverted dropout: keep each element with probability 1-p (mask from Philox(seed, stream, i),

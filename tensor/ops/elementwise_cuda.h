@@ -13,7 +13,6 @@ namespace ncf::ops {
 
 void cuda_unary(UnaryOp op, const Tensor& x, Tensor& out);
 void cuda_scale(const Tensor& x, double alpha, Tensor& out);
-void cuda_add_scalar(const Tensor& x, double value, Tensor& out);
 void cuda_binary(BinaryOp op, const Tensor& a, const Tensor& b, Broadcast broadcast, Tensor& out);
 void cuda_axpy(Tensor& y, double alpha, const Tensor& x);
 void cuda_fill(Tensor& t, double value);

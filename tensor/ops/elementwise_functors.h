@@ -12,52 +12,10 @@ namespace ncf::ops {
 
 // ---------------------------------------------------------------------------------------------
 // Unary functors: y = f(x).
-struct NegFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return -x;
-  }
-};
-struct ExpFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return math_exp(x);
-  }
-};
-struct LogFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return math_log(x);
-  }
-};
-struct SqrtFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return math_sqrt(x);
-  }
-};
-struct SquareFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return x * x;
-  }
-};
-struct AbsFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return x < T(0) ? -x : x;
-  }
-};
 struct ReluFn {
   template <class T>
   NCF_HD T operator()(T x) const {
     return x > T(0) ? x : T(0);
-  }
-};
-struct SigmoidFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return stable_sigmoid(x);
   }
 };
 // log(sigmoid(x)) = min(x, 0) - log(1 + exp(-|x|)): finite for any x.
@@ -67,25 +25,12 @@ struct LogSigmoidFn {
     return (x < T(0) ? x : T(0)) - log1p_exp_negative_abs(x);
   }
 };
-struct TanhFn {
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return math_tanh(x);
-  }
-};
-// alpha * x and x + value: the scalar travels inside the functor (as double, converted per type).
+// alpha * x: the scalar travels inside the functor (as double, converted per type).
 struct ScaleFn {
   double alpha;
   template <class T>
   NCF_HD T operator()(T x) const {
     return static_cast<T>(alpha) * x;
-  }
-};
-struct AddScalarFn {
-  double value;
-  template <class T>
-  NCF_HD T operator()(T x) const {
-    return x + static_cast<T>(value);
   }
 };
 
@@ -112,36 +57,12 @@ struct MulFn {
     return a * b;
   }
 };
-struct DivFn {
-  template <class T>
-  NCF_HD T operator()(T a, T b) const {
-    return a / b;
-  }
-};
-struct MaximumFn {
-  template <class T>
-  NCF_HD T operator()(T a, T b) const {
-    return a > b ? a : b;
-  }
-};
-struct MinimumFn {
-  template <class T>
-  NCF_HD T operator()(T a, T b) const {
-    return a < b ? a : b;
-  }
-};
 
 // Backward of the activations, as binary functors of (grad_out, saved tensor).
 struct ReluBackwardFn {  // saved: the forward output
   template <class T>
   NCF_HD T operator()(T grad, T out) const {
     return out > T(0) ? grad : T(0);
-  }
-};
-struct SigmoidBackwardFn {  // saved: the forward output s; d sigmoid = s (1 - s)
-  template <class T>
-  NCF_HD T operator()(T grad, T out) const {
-    return grad * out * (T(1) - out);
   }
 };
 struct LogSigmoidBackwardFn {  // saved: the forward input x; d log(sigmoid(x)) = sigmoid(-x)
@@ -160,30 +81,14 @@ struct AxpyFn {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Calls fn(functor) with the functor of a UnaryOp (a generic lambda, so each op gets its own loop).
+// Calls fn(functor) with the functor of an op (a generic lambda, so each op gets its own loop).
 template <class Fn>
 void with_unary_functor(UnaryOp op, Fn&& fn) {
   switch (op) {
-    case UnaryOp::neg:
-      return fn(NegFn{});
-    case UnaryOp::exp:
-      return fn(ExpFn{});
-    case UnaryOp::log:
-      return fn(LogFn{});
-    case UnaryOp::sqrt:
-      return fn(SqrtFn{});
-    case UnaryOp::square:
-      return fn(SquareFn{});
-    case UnaryOp::abs:
-      return fn(AbsFn{});
     case UnaryOp::relu:
       return fn(ReluFn{});
-    case UnaryOp::sigmoid:
-      return fn(SigmoidFn{});
     case UnaryOp::log_sigmoid:
       return fn(LogSigmoidFn{});
-    case UnaryOp::tanh:
-      return fn(TanhFn{});
   }
 }
 
@@ -196,12 +101,17 @@ void with_binary_functor(BinaryOp op, Fn&& fn) {
       return fn(SubFn{});
     case BinaryOp::mul:
       return fn(MulFn{});
-    case BinaryOp::div:
-      return fn(DivFn{});
-    case BinaryOp::maximum:
-      return fn(MaximumFn{});
-    case BinaryOp::minimum:
-      return fn(MinimumFn{});
+  }
+}
+
+// The backward functor of an activation, by its op.
+template <class Fn>
+void with_activation_backward_functor(UnaryOp op, Fn&& fn) {
+  switch (op) {
+    case UnaryOp::relu:
+      return fn(ReluBackwardFn{});
+    case UnaryOp::log_sigmoid:
+      return fn(LogSigmoidBackwardFn{});
   }
 }
 

@@ -11,14 +11,10 @@ namespace ncf::ops {
 
 NCF_HD float math_exp(float x) { return expf(x); }
 NCF_HD double math_exp(double x) { return exp(x); }
-NCF_HD float math_log(float x) { return logf(x); }
-NCF_HD double math_log(double x) { return log(x); }
 NCF_HD float math_log1p(float x) { return log1pf(x); }
 NCF_HD double math_log1p(double x) { return log1p(x); }
 NCF_HD float math_sqrt(float x) { return sqrtf(x); }
 NCF_HD double math_sqrt(double x) { return sqrt(x); }
-NCF_HD float math_tanh(float x) { return tanhf(x); }
-NCF_HD double math_tanh(double x) { return tanh(x); }
 NCF_HD float math_fma(float a, float b, float c) { return fmaf(a, b, c); }
 NCF_HD double math_fma(double a, double b, double c) { return fma(a, b, c); }
 

@@ -252,6 +252,35 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
   });
 }
 
+void gemm_reference(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& out, double alpha,
+                    double beta) {
+  NCF_CHECK(a.device().is_cpu() && b.device().is_cpu() && out.device().is_cpu(),
+            "gemm_reference: runs on the CPU, got a " << a.describe() << ", b " << b.describe() << ", out "
+                                                      << out.describe());
+  const int64_t m = trans_a ? a.dim(1) : a.dim(0), k = trans_a ? a.dim(0) : a.dim(1);
+  const int64_t n = trans_b ? b.dim(0) : b.dim(1);
+  NCF_CHECK((trans_b ? b.dim(1) : b.dim(0)) == k && out.ndim() == 2 && out.dim(0) == m && out.dim(1) == n,
+            "gemm_reference: a " << a.shape() << (trans_a ? " transposed" : "") << ", b " << b.shape()
+                                 << (trans_b ? " transposed" : "") << " and out " << out.shape()
+                                 << " do not fit");
+  NCF_DISPATCH_FLOAT(a.dtype(), "gemm_reference", [&] {
+    const scalar_t* pa = a.data<scalar_t>();
+    const scalar_t* pb = b.data<scalar_t>();
+    scalar_t* po = out.data<scalar_t>();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0.0;
+        for (int64_t p = 0; p < k; ++p) {
+          const double x = trans_a ? pa[p * m + i] : pa[i * k + p];  // op(a)[i][p]
+          const double y = trans_b ? pb[j * k + p] : pb[p * n + j];  // op(b)[p][j]
+          sum += x * y;
+        }
+        const double previous = beta == 0.0 ? 0.0 : beta * static_cast<double>(po[i * n + j]);
+        po[i * n + j] = static_cast<scalar_t>(alpha * sum + previous);
+      }
+  });
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   NCF_CHECK(a.ndim() == 2 && b.ndim() == 2,
             "matmul: expects 2-D tensors, got a " << a.describe() << " and b " << b.describe());

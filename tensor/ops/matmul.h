@@ -13,6 +13,12 @@ void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& 
           double beta = 0.0);
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 
+// The textbook triple loop of the same product on the CPU, each sum in double in increasing p:
+// out[i][j] = alpha * sum_p op(a)[i][p] * op(b)[p][j] + beta * out[i][j]. Slow and obviously right:
+// what gemm computes, to read first and to check gemm against (the tests do). f32 or f64.
+void gemm_reference(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& out,
+                    double alpha = 1.0, double beta = 0.0);
+
 // Whether f32 products may use TF32 on the GPU (default on; off for exact CPU/GPU comparisons).
 void set_matmul_tf32(bool allow);
 

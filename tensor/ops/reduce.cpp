@@ -1,5 +1,5 @@
-// Reductions, CPU side and dispatch: sum / mean of all elements -> (1,), and sum / mean along one
-// axis of an up-to-4-D tensor, the axis removed ((rows, cols) axis 0 -> (cols,); a 1-D input -> (1,)).
+// Reductions, CPU side and dispatch: sum / mean of all elements -> (1,), and the sum along one axis
+// of an up-to-4-D tensor, the axis removed ((rows, cols) axis 0 -> (cols,); a 1-D input -> (1,)).
 //
 // Sums accumulate in double (also for f32, so adding 16k small gradients loses nothing) and in a
 // fixed order, so a result has the same bits whatever the number of OpenMP threads:
@@ -86,7 +86,7 @@ void cpu_sum_axis(const T* x, int64_t outer, int64_t len, int64_t inner, double 
   }
 }
 
-Tensor reduce_axis(const Tensor& x, int axis, bool is_mean, const char* op) {
+Tensor reduce_axis(const Tensor& x, int axis, const char* op) {
   check_float_input(x, op);
   const int ndim = x.ndim();
   NCF_CHECK(ndim >= 1, op << ": needs at least one dimension, got " << x.describe());
@@ -108,7 +108,7 @@ Tensor reduce_axis(const Tensor& x, int axis, bool is_mean, const char* op) {
                           : kept_count == 2 ? Shape{kept[0], kept[1]}
                                             : Shape{kept[0], kept[1], kept[2]};
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
-  const double divisor = is_mean ? static_cast<double>(len) : 1.0;
+  const double divisor = 1.0;
   if (x.is_cuda()) {
     NCF_ON_CUDA(cuda_sum_axis(x, outer, len, inner, divisor, out));
     return out;
@@ -128,11 +128,6 @@ Tensor mean(const Tensor& x) {
   return sum_all(x, static_cast<double>(x.numel()), "mean");
 }
 
-Tensor sum_axis(const Tensor& x, int axis) { return reduce_axis(x, axis, false, "sum_axis"); }
-
-Tensor mean_axis(const Tensor& x, int axis) {
-  NCF_CHECK(x.defined() && x.numel() > 0, "mean_axis: needs at least one element, got " << x.describe());
-  return reduce_axis(x, axis, true, "mean_axis");
-}
+Tensor sum_axis(const Tensor& x, int axis) { return reduce_axis(x, axis, "sum_axis"); }
 
 }  // namespace ncf::ops

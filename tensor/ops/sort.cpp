@@ -1,10 +1,9 @@
-// Sorting along rows on the CPU:
+// Top-k along rows on the CPU:
 //   topk_rows     scores (rows, cols) f32, k <= cols -> values (rows, k) f32, indices (rows, k) i32
-//   argsort_rows  x (rows, cols) f32 | f64 | i32     -> (rows, cols) i32, the column order of each row
-// Order rule, shared with the GPU (CUB radix sort): larger first for top-k and descending sorts,
-// equal values in ascending column order (a stable sort), -0.0 equal to +0.0, NaN above +inf.
-// (On the GPU a NaN with its sign bit set sorts below -inf instead; scores should not be NaN.)
-// Rows are independent, so the loops over rows run in parallel when there is enough work.
+// Order rule, shared with the GPU (CUB radix sort): larger first, equal values in ascending column order (a
+// stable sort), -0.0 equal to +0.0, NaN above +inf. (On the GPU a NaN with its sign bit set sorts below -inf
+// instead; scores should not be NaN.) Rows are independent, so the loops over rows run in parallel when there
+// is enough work.
 #include "tensor/ops/sort.h"
 #include "tensor/ops/sort_cuda.h"
 
@@ -75,45 +74,6 @@ void topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices)
       top_values[r * k + t] = row[order[t]];
     }
   }
-}
-
-Tensor argsort_rows(const Tensor& x, bool descending) {
-  NCF_CHECK(x.ndim() == 2, "argsort_rows: x must be 2-D, got " << x.describe());
-  NCF_CHECK(x.dtype() != DType::u8, "argsort_rows: expects f32, f64 or i32, got " << x.describe());
-  const int64_t rows = x.dim(0), cols = x.dim(1);
-  NCF_CHECK(cols <= INT32_MAX, "argsort_rows: column indices are i32, got " << cols << " columns");
-  Tensor order_out = Tensor::empty({rows, cols}, DType::i32, x.device());
-  if (order_out.numel() == 0) return order_out;
-  if (x.is_cuda()) {
-    NCF_ON_CUDA(cuda_argsort_rows(x, descending, order_out));
-    return order_out;
-  }
-  auto sort_rows = [&](auto* data) {
-    int32_t* result = order_out.data<int32_t>();
-#pragma omp parallel for schedule(dynamic, 8) if (rows * cols >= kParallelElements && rows > 1)
-    for (int64_t r = 0; r < rows; ++r) {
-      const auto* row = data + r * cols;
-      std::vector<int32_t>& order = column_order(cols);
-      // The column tie-break makes every key distinct, so std::sort gives the stable order
-      // without std::stable_sort's temporary buffer.
-      std::sort(order.begin(), order.end(), [row, descending](int32_t i, int32_t j) {
-        return comes_before(row[i], i, row[j], j, descending);
-      });
-      std::copy(order.begin(), order.end(), result + r * cols);
-    }
-  };
-  switch (x.dtype()) {
-    case DType::f32:
-      sort_rows(x.data<float>());
-      break;
-    case DType::f64:
-      sort_rows(x.data<double>());
-      break;
-    default:
-      sort_rows(x.data<int32_t>());
-      break;
-  }
-  return order_out;
 }
 
 }  // namespace ncf::ops

@@ -1,6 +1,6 @@
-// Sorting along rows on the GPU (shapes in sort.h).
+// Top-k along rows on the GPU (shapes in sort.h).
 //
-// Both ops are one segmented radix sort from CUB: each row is a segment, the keys are the row's
+// One segmented radix sort from CUB: each row is a segment, the keys are the row's
 // values and the payloads their column numbers. Radix sort is stable, so equal values keep
 // ascending column order, the same rule as the CPU (and CUB treats -0.0 and +0.0 as equal).
 // top-k sorts whole rows and keeps the first k columns: simple, and for the row lengths of a
@@ -100,36 +100,6 @@ void cuda_topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& ind
     first_columns_kernel<int32_t><<<cuda_blocks_for(n * k, kThreads), kThreads, 0, stream>>>(
         sorted_columns.data<int32_t>(), n, cols, k, indices.data<int32_t>() + r0 * k);
     NCF_CUDA_LAUNCH_CHECK("first_columns_kernel");
-  }
-}
-
-void cuda_argsort_rows(const Tensor& x, bool descending, Tensor& order) {
-  const Device device = x.device();
-  const int64_t rows = x.dim(0), cols = x.dim(1);
-  NCF_CHECK(cols < kMaxChunkElements,
-            "argsort_rows: at most " << kMaxChunkElements << " columns on the GPU, got " << cols);
-  const int64_t step = chunk_rows(rows, cols);
-  auto sort_all = [&](auto* data) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(data)>>;
-    Tensor sorted_keys = Tensor::empty({step, cols}, dtype_of<T>, device);  // needed by CUB, then dropped
-    for (int64_t r0 = 0; r0 < rows; r0 += step) {
-      const int64_t n = std::min(step, rows - r0);
-      sort_rows_chunk<T>(data + r0 * cols, n, cols, descending, sorted_keys.data<T>(),
-                         order.data<int32_t>() + r0 * cols, device);
-    }
-  };
-  switch (x.dtype()) {
-    case DType::f32:
-      sort_all(x.data<float>());
-      break;
-    case DType::f64:
-      sort_all(x.data<double>());
-      break;
-    case DType::i32:
-      sort_all(x.data<int32_t>());
-      break;
-    default:
-      NCF_FAIL("argsort_rows: expects f32, f64 or i32, got " << x.describe());
   }
 }
 

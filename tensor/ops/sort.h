@@ -1,4 +1,4 @@
-// Sorting along rows: top-k for recommendations and ranking. Larger values come first; equal
+// Top-k along rows, for recommendations. Larger values come first; equal
 // values keep ascending column order, on both devices.
 #pragma once
 
@@ -10,7 +10,5 @@ namespace ncf::ops {
 
 // scores (rows, cols) f32 -> values (rows, k) f32 and indices (rows, k) i32; k <= cols.
 void topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices);
-// Column order of each row, (rows, cols) i32, stable.
-Tensor argsort_rows(const Tensor& x, bool descending);
 
 }  // namespace ncf::ops

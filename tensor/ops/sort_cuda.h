@@ -11,6 +11,5 @@
 namespace ncf::ops {
 
 void cuda_topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices);
-void cuda_argsort_rows(const Tensor& x, bool descending, Tensor& order);
 
 }  // namespace ncf::ops

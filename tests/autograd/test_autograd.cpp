@@ -52,7 +52,6 @@ TEST_CASE("gradcheck: scale and the activations") {
   const Variable x = random_variable({5, 3}, 5, true, -3.0, 3.0, /*away_from_zero=*/true);
   check_gradients([](auto& v) { return weighted_sum(ag::scale(v[0], -2.5)); }, {x});
   check_gradients([](auto& v) { return weighted_sum(ag::relu(v[0])); }, {x});
-  check_gradients([](auto& v) { return weighted_sum(ag::sigmoid(v[0])); }, {x});
   check_gradients([](auto& v) { return weighted_sum(ag::log_sigmoid(v[0])); }, {x});
 }
 
@@ -63,9 +62,7 @@ TEST_CASE("gradcheck: reductions") {
   check_gradients([](auto& v) { return weighted_sum(ag::sum_cols(v[0])); }, {x});
 }
 
-TEST_CASE("gradcheck: matmul and linear") {
-  const Variable a = random_variable({3, 5}, 7), b = random_variable({5, 2}, 8);
-  check_gradients([](auto& v) { return weighted_sum(ag::matmul(v[0], v[1])); }, {a, b});
+TEST_CASE("gradcheck: linear") {
   const Variable x = random_variable({4, 3}, 9), w = random_variable({3, 2}, 10),
                  bias = random_variable({2}, 11);
   check_gradients([](auto& v) { return weighted_sum(ag::linear(v[0], v[1], v[2])); }, {x, w, bias});

@@ -1,7 +1,7 @@
 // Models and training on the GPU, against the CPU and the float64 reference: forward, gradients and
 // optimizer steps of the tiny NeuMF; XOR learned from the same seed on both devices; no cudaMalloc
 // in steady-state training steps; a fixed-seed run whose losses and HR@10 match the CPU's
-// (TF32 off, CONVENTIONS.md: losses within 1e-4 relative, HR@10 within 0.02); same bits twice.
+// (TF32 off, docs/conventions.md: losses within 1e-4 relative, HR@10 within 0.02); same bits twice.
 #include "data/epoch_sampler.h"
 #include "data/splits.h"
 #include "nn/optim.h"

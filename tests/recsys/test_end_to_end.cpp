@@ -1,6 +1,6 @@
 // End to end on the shipped ml-latest-small: ratings.csv -> leave-one-out -> NeuMF (the paper's f=8
 // configuration) for 3 epochs on the CPU -> HR@10 against 99 sampled negatives. ItemPop reaches about
-// 0.59 on this split (CONVENTIONS.md); the model must be well above it (+0.05 at least).
+// 0.59 on this split (docs/conventions.md); the model must be well above it (+0.05 at least).
 #include <unistd.h>
 #include <cstdlib>
 

@@ -13,16 +13,10 @@
 #include "tensor/philox.h"
 #include "tests/test_util.h"
 
-using ncf::DType;
-using ncf::Shape;
-using ncf::Tensor;
-namespace ops = ncf::ops;
+using namespace ncf;
+using namespace ncf::test;
 
 namespace {
-
-using ncf::test::test_values;
-using ncf::test::make;
-using ncf::test::values_of;
 
 // The inputs as the op saw them (rounded to T), so references start from the same numbers.
 template <class T>
@@ -35,42 +29,22 @@ std::vector<double> rounded(const std::vector<double>& values) {
 double reference_unary(ops::UnaryOp op, double x) {
   const long double v = x;
   switch (op) {
-    case ops::UnaryOp::neg:
-      return -x;
-    case ops::UnaryOp::exp:
-      return static_cast<double>(std::exp(v));
-    case ops::UnaryOp::log:
-      return static_cast<double>(std::log(v));
-    case ops::UnaryOp::sqrt:
-      return static_cast<double>(std::sqrt(v));
-    case ops::UnaryOp::square:
-      return static_cast<double>(v * v);
-    case ops::UnaryOp::abs:
-      return std::fabs(x);
     case ops::UnaryOp::relu:
       return x > 0 ? x : 0.0;
-    case ops::UnaryOp::sigmoid:
-      return static_cast<double>(1.0L / (1.0L + std::exp(-v)));
     case ops::UnaryOp::log_sigmoid:
       return static_cast<double>(-std::log1p(std::exp(-v)));
-    case ops::UnaryOp::tanh:
-      return static_cast<double>(std::tanh(v));
   }
   return 0.0;
 }
 
-const std::vector<ops::UnaryOp> kAllUnary = {
-    ops::UnaryOp::neg,         ops::UnaryOp::exp, ops::UnaryOp::log,  ops::UnaryOp::sqrt,
-    ops::UnaryOp::square,      ops::UnaryOp::abs, ops::UnaryOp::relu, ops::UnaryOp::sigmoid,
-    ops::UnaryOp::log_sigmoid, ops::UnaryOp::tanh};
+const std::vector<ops::UnaryOp> kAllUnary = {ops::UnaryOp::relu, ops::UnaryOp::log_sigmoid};
 
 template <class T>
 void check_unary_ops(size_t n) {
   const double atol = std::is_same_v<T, float> ? 1e-6 : 1e-14;
   const double rtol = std::is_same_v<T, float> ? 2e-6 : 1e-13;
   for (ops::UnaryOp op : kAllUnary) {
-    const bool positive_only = op == ops::UnaryOp::log || op == ops::UnaryOp::sqrt;
-    const auto raw = test_values(n, positive_only ? 0.01 : -8.0, 8.0);
+    const auto raw = test_values(n, -8.0, 8.0);
     const auto x = rounded<T>(raw);
     std::vector<double> want;
     for (double v : x) want.push_back(reference_unary(op, v));
@@ -91,20 +65,16 @@ TEST_CASE("unary ops match long-double references (f32, f64; small and multi-thr
   check_unary_ops<double>(100003);
 }
 
-TEST_CASE("sigmoid and log_sigmoid stay finite and correct at extreme inputs") {
+TEST_CASE("log_sigmoid stays finite and correct at extreme inputs") {
   const std::vector<double> x = {-1e4, -100.0, -30.0, 0.0, 30.0, 100.0, 1e4};
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor in = dtype == DType::f32 ? make<float>(x, Shape{7}) : make<double>(x, Shape{7});
-    const auto s = values_of(ops::sigmoid(in));
     const auto ls = values_of(ops::log_sigmoid(in));
     for (size_t i = 0; i < x.size(); ++i) {
       CAPTURE(x[i]);
-      CHECK(std::isfinite(s[i]));
       CHECK(std::isfinite(ls[i]));
     }
-    CHECK((s[0] >= 0.0 && s[0] < 1e-30));
-    CHECK(s[3] == 0.5);
-    CHECK(s[6] == 1.0);
+    CHECK(ls[3] == doctest::Approx(-std::log(2.0)).epsilon(1e-7));
     CHECK(ls[0] == doctest::Approx(-1e4).epsilon(1e-7));  // log(sigmoid(x)) ~ x for very negative x
     CHECK(ls[1] == doctest::Approx(-100.0).epsilon(1e-7));
     CHECK(std::fabs(ls[5]) < 1e-30);  // log(sigmoid(100)) = -exp(-100) ~ -3.7e-44 (0 in f32)
@@ -115,7 +85,7 @@ TEST_CASE("sigmoid and log_sigmoid stay finite and correct at extreme inputs") {
 TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), scalar") {
   const int64_t rows = 37, cols = 13;
   const auto a_raw = test_values(rows * cols, -3.0, 3.0, 1);
-  const auto row_raw = test_values(cols, 0.5, 2.0, 2);  // away from 0: division stays tame
+  const auto row_raw = test_values(cols, 0.5, 2.0, 2);
   const auto full_raw = test_values(rows * cols, 0.5, 2.0, 3);
   auto reference = [](ops::BinaryOp op, double a, double b) {
     switch (op) {
@@ -125,17 +95,10 @@ TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), scalar")
         return a - b;
       case ops::BinaryOp::mul:
         return a * b;
-      case ops::BinaryOp::div:
-        return a / b;
-      case ops::BinaryOp::maximum:
-        return std::max(a, b);
-      case ops::BinaryOp::minimum:
-        return std::min(a, b);
     }
     return 0.0;
   };
-  for (ops::BinaryOp op : {ops::BinaryOp::add, ops::BinaryOp::sub, ops::BinaryOp::mul, ops::BinaryOp::div,
-                           ops::BinaryOp::maximum, ops::BinaryOp::minimum}) {
+  for (ops::BinaryOp op : {ops::BinaryOp::add, ops::BinaryOp::sub, ops::BinaryOp::mul}) {
     CAPTURE(static_cast<int>(op));
     // f64: exact up to one rounding, so the reference (one rounding in double) agrees to 1e-15.
     const Tensor a = make<double>(a_raw, Shape{rows, cols});
@@ -189,18 +152,16 @@ TEST_CASE("binary ops reject shapes that do not broadcast, naming both shapes") 
   CHECK_THROWS_AS(ops::add(Tensor::zeros(Shape{3}), a), ncf::Error);                 // only b broadcasts
 }
 
-TEST_CASE("scale, add_scalar and axpy_") {
+TEST_CASE("scale and axpy_") {
   const auto x_raw = test_values(50000, -2.0, 2.0, 6);
   const auto y_raw = test_values(50000, -2.0, 2.0, 7);
   const Tensor x = make<double>(x_raw, Shape{500, 100});
-  std::vector<double> want_scale, want_add, want_axpy;
+  std::vector<double> want_scale, want_axpy;
   for (size_t i = 0; i < x_raw.size(); ++i) {
     want_scale.push_back(-0.37 * x_raw[i]);
-    want_add.push_back(x_raw[i] + 2.5);
     want_axpy.push_back(y_raw[i] + 0.25 * x_raw[i]);
   }
   NCF_CHECK_CLOSE(values_of(ops::scale(x, -0.37)), want_scale, 0, 1e-15);
-  NCF_CHECK_CLOSE(values_of(ops::add_scalar(x, 2.5)), want_add, 1e-15, 1e-15);
   Tensor y = make<double>(y_raw, Shape{500, 100});
   ops::axpy_(y, 0.25, x);
   NCF_CHECK_CLOSE(values_of(y), want_axpy, 1e-15, 1e-15);
@@ -241,15 +202,13 @@ TEST_CASE("activation backwards") {
   const auto x_raw = test_values(2000, -6.0, 6.0, 9);
   const Tensor g = make<double>(g_raw, Shape{2000});
   const Tensor x = make<double>(x_raw, Shape{2000});
-  std::vector<double> want_relu, want_sig, want_logsig;
+  std::vector<double> want_relu, want_logsig;
   for (size_t i = 0; i < g_raw.size(); ++i) {
     want_relu.push_back(x_raw[i] > 0 ? g_raw[i] : 0.0);
     const double s = 1.0 / (1.0 + std::exp(-x_raw[i]));
-    want_sig.push_back(g_raw[i] * s * (1.0 - s));
     want_logsig.push_back(g_raw[i] * (1.0 - s));  // d/dx log(sigmoid(x)) = 1 - sigmoid(x)
   }
   NCF_CHECK_CLOSE(values_of(ops::relu_backward(g, ops::relu(x))), want_relu, 0, 0);
-  NCF_CHECK_CLOSE(values_of(ops::sigmoid_backward(g, ops::sigmoid(x))), want_sig, 1e-15, 1e-12);
   NCF_CHECK_CLOSE(values_of(ops::log_sigmoid_backward(g, x)), want_logsig, 1e-15, 1e-12);
   CHECK_THROWS_AS(ops::relu_backward(g, make<double>(x_raw, Shape{1000, 2})), ncf::Error);
 }

@@ -14,6 +14,8 @@
 namespace ncf {
 namespace {
 
+using test::random_indices;
+
 template <class T>
 std::vector<T> random_values(size_t count, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -21,15 +23,6 @@ std::vector<T> random_values(size_t count, uint32_t seed) {
   std::vector<T> values(count);
   for (T& v : values) v = static_cast<T>(uniform(rng));
   return values;
-}
-
-// Many duplicates: b indices drawn from [0, range).
-std::vector<int32_t> random_indices(size_t b, int32_t range, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> pick(0, range - 1);
-  std::vector<int32_t> idx(b);
-  for (int32_t& i : idx) i = pick(rng);
-  return idx;
 }
 
 // index -> its rows summed left to right in original order, in the type T itself.

@@ -10,16 +10,10 @@
 #include "tensor/ops/loss.h"
 #include "tests/test_util.h"
 
-using ncf::DType;
-using ncf::Shape;
-using ncf::Tensor;
-namespace ops = ncf::ops;
+using namespace ncf;
+using namespace ncf::test;
 
 namespace {
-
-using ncf::test::test_values;
-using ncf::test::make;
-using ncf::test::values_of;
 
 std::vector<double> labels(size_t n, uint64_t seed) {
   auto u = test_values(n, 0.0, 1.0, seed);

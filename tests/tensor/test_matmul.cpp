@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/ops/elementwise.h"
 #include "tensor/ops/matmul.h"
 #include "tests/test_util.h"
 
@@ -28,25 +29,16 @@ Tensor random_matrix(int64_t rows, int64_t cols, uint32_t seed) {
   return Tensor::from_vector(values, {rows, cols});
 }
 
-// out = alpha * op(a) op(b) + beta * out0, summed in f64 with the obvious loops.
+// out = alpha * op(a) op(b) + beta * out0 by the library's plain triple loop, on f64 copies of the
+// inputs, so the reference carries no f32 rounding of its own.
 template <class T>
 std::vector<double> reference_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b,
                                    const std::vector<T>& out0, double alpha, double beta) {
-  const int64_t m = trans_a ? a.dim(1) : a.dim(0), k = trans_a ? a.dim(0) : a.dim(1);
-  const int64_t n = trans_b ? b.dim(0) : b.dim(1);
-  const std::vector<T> av = a.to_vector<T>(), bv = b.to_vector<T>();
-  std::vector<double> out(static_cast<size_t>(m * n));
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double sum = 0;
-      for (int64_t p = 0; p < k; ++p) {
-        const double x = trans_a ? av[p * m + i] : av[i * k + p];
-        const double y = trans_b ? bv[j * k + p] : bv[p * n + j];
-        sum += x * y;
-      }
-      out[i * n + j] = alpha * sum + (beta == 0 ? 0.0 : beta * double(out0[i * n + j]));
-    }
-  return out;
+  const int64_t m = trans_a ? a.dim(1) : a.dim(0), n = trans_b ? b.dim(0) : b.dim(1);
+  Tensor out = out0.empty() ? Tensor::zeros({m, n}, DType::f64)
+                            : ops::cast(Tensor::from_vector(out0, {m, n}), DType::f64);
+  ops::gemm_reference(ops::cast(a, DType::f64), trans_a, ops::cast(b, DType::f64), trans_b, out, alpha, beta);
+  return out.to_vector<double>();
 }
 
 template <class T>
@@ -70,6 +62,16 @@ void check_all_transposes(int64_t m, int64_t n, int64_t k, double alpha, double 
 }
 
 }  // namespace
+
+TEST_CASE("gemm_reference: a product computed by hand, with transposes, alpha and beta") {
+  const Tensor a = Tensor::from_vector<double>({1, 2, 3, 4, 5, 6}, {2, 3});     // [[1 2 3] [4 5 6]]
+  const Tensor b = Tensor::from_vector<double>({7, 8, 9, 10, 11, 12}, {3, 2});  // [[7 8] [9 10] [11 12]]
+  Tensor out = Tensor::from_vector<double>({1, 1, 1, 1}, {2, 2});
+  ops::gemm_reference(a, false, b, false, out, 1.0, 0.0);
+  CHECK(out.to_vector<double>() == std::vector<double>{58, 64, 139, 154});
+  ops::gemm_reference(b, true, a, true, out, 0.5, 2.0);  // 0.5 * (a b)^T + 2 * out
+  CHECK(out.to_vector<double>() == std::vector<double>{145, 197.5, 310, 385});
+}
 
 // Inputs are uniform in [-1, 1], so each product term is at most 1 and the rounding error of a
 // k-term f32 sum stays well below k * 2^-24 ~ 2e-5 for k <= 300: atol 1e-4, rtol 1e-4.

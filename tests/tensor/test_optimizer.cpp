@@ -15,16 +15,10 @@
 #include "tensor/ops/optimizer.h"
 #include "tests/test_util.h"
 
-using ncf::DType;
-using ncf::Shape;
-using ncf::Tensor;
-namespace ops = ncf::ops;
+using namespace ncf;
+using namespace ncf::test;
 
 namespace {
-
-using ncf::test::test_values;
-using ncf::test::make;
-using ncf::test::values_of;
 
 // optimizer.h's Adam, element by element, in long double.
 struct ReferenceAdam {

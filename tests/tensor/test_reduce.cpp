@@ -11,15 +11,11 @@
 #include "tensor/ops/reduce.h"
 #include "tests/test_util.h"
 
-using ncf::DType;
-using ncf::Shape;
-using ncf::Tensor;
-namespace ops = ncf::ops;
-
-namespace {
-
+using namespace ncf;
 using ncf::test::make;
 using ncf::test::values_of;
+
+namespace {
 
 std::vector<double> test_values(size_t n, uint64_t seed) {
   std::vector<double> values(n);
@@ -102,7 +98,7 @@ TEST_CASE("f32 sums accumulate in double") {
   CHECK(ops::sum_axis(x.view(Shape{4096, 1}), 0).item<float>() == 33558528.0f);
 }
 
-TEST_CASE("sum_axis and mean_axis along every axis of 1-D to 4-D tensors") {
+TEST_CASE("sum_axis along every axis of 1-D to 4-D tensors") {
   const std::vector<std::vector<int64_t>> shapes = {{11},        {6, 9},     {3, 4, 5}, {2, 3, 4, 5},
                                                     {5, 7, 300}, {300, 200}, {40, 1000}};
   for (const auto& dims : shapes) {
@@ -126,16 +122,12 @@ TEST_CASE("sum_axis and mean_axis along every axis of 1-D to 4-D tensors") {
       REQUIRE(s.ndim() == static_cast<int>(kept.size()));
       for (int i = 0; i < s.ndim(); ++i) CHECK(s.dim(i) == kept[i]);
       NCF_CHECK_CLOSE(values_of(s), reference_sum_axis<double>(raw, dims, axis, false), 1e-12, 1e-13);
-      NCF_CHECK_CLOSE(values_of(ops::mean_axis(xd, axis)), reference_sum_axis<double>(raw, dims, axis, true),
-                      1e-12, 1e-13);
       // The negative spelling of the same axis gives the same result.
       CHECK(values_of(ops::sum_axis(xd, axis - static_cast<int>(dims.size()))) == values_of(s));
 
       const Tensor xf = make<float>(raw, shape);
       NCF_CHECK_CLOSE(values_of(ops::sum_axis(xf, axis)), reference_sum_axis<float>(raw, dims, axis, false),
                       1e-5, 1e-6);
-      NCF_CHECK_CLOSE(values_of(ops::mean_axis(xf, axis)), reference_sum_axis<float>(raw, dims, axis, true),
-                      1e-6, 1e-6);
     }
   }
 }
