@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "base/files.h"
 #include "data/error.h"
 #include "data/mapped_file.h"
 
@@ -20,18 +21,13 @@ constexpr char kMagic[8] = {'N', 'C', 'F', 'D', 'C', 'A', 'C', 'H'};
 constexpr char kEndMagic[8] = {'N', 'C', 'F', 'D', '-', 'E', 'N', 'D'};
 constexpr uint32_t kKindImplicit = 1, kKindExplicit = 2;
 
+// Appends the cache's pieces to a file being written atomically (base/files.h).
 class Writer {
  public:
-  Writer(const std::string& path, int fail_after_arrays) : path_(path), fail_after_(fail_after_arrays) {
-    file_ = std::fopen(path.c_str(), "wb");
-    if (!file_) throw DataError(path, std::string("cannot write cache: ") + std::strerror(errno));
-  }
-  ~Writer() {
-    if (file_) std::fclose(file_);
-  }
+  Writer(const AppendFn& append, const std::string& path, int fail_after_arrays)
+      : append_(append), path_(path), fail_after_(fail_after_arrays) {}
   void bytes(const void* data, size_t size) {
-    if (size && std::fwrite(data, 1, size, file_) != size)
-      throw DataError(path_, std::string("cannot write cache: ") + std::strerror(errno));
+    if (size) append_(data, size);
   }
   template <class T>
   void value(T v) {
@@ -46,17 +42,10 @@ class Writer {
     bytes(v.data(), v.size() * sizeof(T));
   }
   void string(const std::string& s) { array(std::vector<char>(s.begin(), s.end())); }
-  void close() {
-    if (std::fflush(file_) != 0 || std::fclose(file_) != 0) {
-      file_ = nullptr;
-      throw DataError(path_, std::string("cannot write cache: ") + std::strerror(errno));
-    }
-    file_ = nullptr;
-  }
 
  private:
+  const AppendFn& append_;
   std::string path_;
-  std::FILE* file_ = nullptr;
   int fail_after_;
   int arrays_ = 0;
 };
@@ -181,23 +170,16 @@ bool read_interactions(Reader& r, Interactions& x) {
          x.timestamp.size() == x.user.size();
 }
 
-// Writes through `write` into a temporary file beside `path`, then renames it over `path`.
+// Header, the body that `write` produces, footer: into a temporary file renamed over `path` at the end.
 template <class WriteBody>
-void write_atomically(const std::string& path, uint32_t kind, const std::string& key, int fail_after,
+void write_cache_file(const std::string& path, uint32_t kind, const std::string& key, int fail_after,
                       WriteBody write) {
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  try {
-    Writer w(temp, fail_after);
+  write_file_atomically_with(path, [&](const AppendFn& append) {
+    Writer w(append, path, fail_after);
     write_header(w, kind, key);
     write(w);
     w.bytes(kEndMagic, sizeof kEndMagic);
-    w.close();
-    if (std::rename(temp.c_str(), path.c_str()) != 0)
-      throw DataError(path, std::string("cannot rename cache into place: ") + std::strerror(errno));
-  } catch (...) {
-    std::remove(temp.c_str());
-    throw;
-  }
+  });
 }
 
 template <class T>
@@ -254,7 +236,7 @@ bool read_explicit(Reader& r, ExplicitDataset& d) {
 
 void save_cache(const std::string& path, const std::string& key, const ImplicitDataset& d,
                 int fail_after_arrays) {
-  write_atomically(path, kKindImplicit, key, fail_after_arrays, [&](Writer& w) {
+  write_cache_file(path, kKindImplicit, key, fail_after_arrays, [&](Writer& w) {
     w.array(std::vector<int32_t>{d.num_users, d.num_items, d.eval_negatives_per_user});
     w.array(d.train_offsets);
     w.array(d.train_item);
@@ -271,7 +253,7 @@ void save_cache(const std::string& path, const std::string& key, const ImplicitD
 
 void save_cache(const std::string& path, const std::string& key, const ExplicitDataset& d,
                 int fail_after_arrays) {
-  write_atomically(path, kKindExplicit, key, fail_after_arrays, [&](Writer& w) {
+  write_cache_file(path, kKindExplicit, key, fail_after_arrays, [&](Writer& w) {
     write_interactions(w, d.train);
     write_interactions(w, d.test);
   });

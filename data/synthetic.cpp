@@ -2,18 +2,18 @@
 #include "data/synthetic.h"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <utility>
 #include <vector>
 
-#include "data/error.h"
+#include "base/error.h"
+#include "base/files.h"
 #include "data/random_streams.h"
 #include "data/sampling_core.h"
 
@@ -163,50 +163,53 @@ Interactions generate_synthetic(const SyntheticConfig& c) {
 }
 
 void write_ratings_csv(const Interactions& x, const std::string& path) {
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  std::FILE* file = std::fopen(temp.c_str(), "wb");
-  if (!file) throw DataError(temp, std::string("cannot write: ") + std::strerror(errno));
-  bool ok = std::fputs("userId,movieId,rating,timestamp\n", file) >= 0;
-  constexpr int64_t kChunk = 1 << 18;
-  const int64_t chunks = (x.size() + kChunk - 1) / kChunk;
-  // Threads format consecutive chunks side by side; `ordered` writes them in file order.
+  write_file_atomically_with(path, [&](const AppendFn& append) {
+    const std::string header = "userId,movieId,rating,timestamp\n";
+    append(header.data(), header.size());
+    constexpr int64_t kChunk = 1 << 18;
+    const int64_t chunks = (x.size() + kChunk - 1) / kChunk;
+    std::exception_ptr failure;  // an exception may not leave an OpenMP region: carried out of it
+    // Threads format consecutive chunks side by side; `ordered` appends them in file order.
 #pragma omp parallel
-  {
-    std::string buffer;
-    buffer.reserve(kChunk * 40);
+    {
+      std::string buffer;
+      buffer.reserve(kChunk * 40);
 #pragma omp for ordered schedule(static, 1)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      buffer.clear();
-      char line[128];  // one row is at most ~60 characters; each number gets a 32-byte budget
-      const int64_t end = std::min(x.size(), (chunk + 1) * kChunk);
-      for (int64_t r = chunk * kChunk; r < end; ++r) {
-        char* p = line;
-        p = std::to_chars(p, p + 32, x.users.raw(x.user[r])).ptr;
-        *p++ = ',';
-        p = std::to_chars(p, p + 32, x.items.raw(x.item[r])).ptr;
-        *p++ = ',';
-        const float rating = x.rating[r];
-        if (rating >= 0 && rating < 10 && rating * 2 == std::floor(rating * 2)) {  // "4.0", "3.5"
-          *p++ = static_cast<char>('0' + static_cast<int>(rating));
-          *p++ = '.';
-          *p++ = rating == std::floor(rating) ? '0' : '5';
-        } else {
-          p = std::to_chars(p, p + 32, rating).ptr;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        buffer.clear();
+        char line[128];  // one row is at most ~60 characters; each number gets a 32-byte budget
+        const int64_t end = std::min(x.size(), (chunk + 1) * kChunk);
+        for (int64_t r = chunk * kChunk; r < end; ++r) {
+          char* p = line;
+          p = std::to_chars(p, p + 32, x.users.raw(x.user[r])).ptr;
+          *p++ = ',';
+          p = std::to_chars(p, p + 32, x.items.raw(x.item[r])).ptr;
+          *p++ = ',';
+          const float rating = x.rating[r];
+          if (rating >= 0 && rating < 10 && rating * 2 == std::floor(rating * 2)) {  // "4.0", "3.5"
+            *p++ = static_cast<char>('0' + static_cast<int>(rating));
+            *p++ = '.';
+            *p++ = rating == std::floor(rating) ? '0' : '5';
+          } else {
+            p = std::to_chars(p, p + 32, rating).ptr;
+          }
+          *p++ = ',';
+          p = std::to_chars(p, p + 32, x.timestamp[r]).ptr;
+          *p++ = '\n';
+          buffer.append(line, static_cast<size_t>(p - line));
         }
-        *p++ = ',';
-        p = std::to_chars(p, p + 32, x.timestamp[r]).ptr;
-        *p++ = '\n';
-        buffer.append(line, static_cast<size_t>(p - line));
-      }
 #pragma omp ordered
-      ok = ok && std::fwrite(buffer.data(), 1, buffer.size(), file) == buffer.size();
+        if (!failure) {
+          try {
+            append(buffer.data(), buffer.size());
+          } catch (...) {
+            failure = std::current_exception();
+          }
+        }
+      }
     }
-  }
-  ok = (std::fclose(file) == 0) && ok;
-  if (!ok || std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw DataError(path, std::string("cannot write: ") + std::strerror(errno));
-  }
+    if (failure) std::rethrow_exception(failure);
+  });
 }
 
 void write_synthetic_csv(const SyntheticConfig& config, const std::string& path) {
