@@ -12,35 +12,36 @@
 
 namespace {
 const char* kUsage =
-    R"(usage: recommend --run RUN_DIR --user RAW_USER_ID [-k 10] [--device auto|cpu|cuda] [--root DIR]
+    R"(usage: recommend --run RUN_DIR --user RAW_USER_ID [-k 10] [--device auto|cpu|cuda]
 
-Loads the run's config.json and model.safetensors (the best epoch), reloads its data set (from the
-cache) to know which items the user has already seen, and prints the K best unseen items.
+Prints the K best items the user has not trained on, with titles. Everything comes from the run
+folder: config.json (the model), model.safetensors (the best epoch), ids.json (raw ids, titles) and
+seen.safetensors (each user's training items); the data file is not read.
 )";
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace ncf;
-  std::string run_dir, device_name = "auto", root = ".";
+  std::string run_dir, device_name = "auto";
   int64_t raw_user = -1, k = 10;
   cli::Parser args("recommend", kUsage);
   args.option("--run", &run_dir);
   args.option("--user", &raw_user, INT64_MIN, INT64_MAX);
   args.option("-k", &k, 1, INT32_MAX).alias("--k");
   args.option("--device", &device_name);
-  args.option("--root", &root);
   return cli::run(args, [&] {
     if (!args.parse(argc, argv)) return 0;
     args.require("--run");
     args.require("--user");
+    // Everything comes from the run folder itself: no data file is read.
     const recsys::RunFolder folder(run_dir);
-    const recsys::ExperimentConfig config = recsys::with_resolved_paths(
-        recsys::load_experiment_config(folder.file("config.json"), {}, root), root);
+    const recsys::ExperimentConfig config = recsys::parse_config(
+        recsys::load_config_json(folder.file("config.json")), folder.file("config.json"));
+    NCF_CHECK(!recsys::is_explicit_model(to_string(config.model.type)),
+              "recommend ranks items for implicit-feedback models; the run's model "
+                  << to_string(config.model.type) << " predicts ratings");
     const Device device = parse_device(device_name);
-    const recsys::ExperimentData loaded = recsys::load_experiment_data(config, root);
-    NCF_CHECK(loaded.implicit, "recommend ranks items for implicit-feedback models; the run's model "
-                                   << to_string(config.model.type) << " predicts ratings");
-    const data::ImplicitDataset& data = *loaded.implicit;
+    const data::ImplicitDataset data = folder.read_data();
     const int32_t user = data.users.find(raw_user);
     NCF_CHECK(user >= 0, "user " << raw_user << " is not in the data set of " << run_dir);
 

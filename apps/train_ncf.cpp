@@ -22,7 +22,8 @@ options:
   --config FILE       experiment config (JSON; see apps/configs/ and the README's reference)
   --set KEY=VALUE     override one config value, e.g. --set train.epochs=3 (repeatable)
   --device NAME       auto | cpu | cuda (overrides train.device)
-  --out DIR           run folder (default runs/<config name>-<date>-<time>)
+  --out DIR           run folder (default runs/<config name>-<date>-<time>); it must be new or empty
+  --overwrite         let --out name a used folder: its run files are replaced
   --resume DIR        continue an interrupted run from DIR/last.safetensors
                       (--set train.epochs=N trains it further)
   --root DIR          folder that relative paths in the config start from (default: .)
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
   args.repeated("--set", &options.overrides);
   args.option("--device", &options.device);
   args.option("--out", &options.out_dir);
+  args.flag("--overwrite", &options.overwrite);
   args.option("--resume", &options.resume_dir);
   args.option("--root", &options.root);
   args.flag("--quiet", &options.quiet);
@@ -56,6 +58,8 @@ int main(int argc, char** argv) {
         if (!args.parse(argc, argv)) return 0;
         if (!args.given("--config") && !args.given("--resume"))
           throw ncf::cli::ArgumentError("--config FILE or --resume DIR is required");
+        // A resumed run keeps its own config and folder: --config, --out and --overwrite would be ignored.
+        for (const char* option : {"--config", "--out", "--overwrite"}) args.exclusive(option, "--resume");
         if (no_progress) options.progress_bar = false;
         ncf::recsys::run_experiment(options);
         return 0;

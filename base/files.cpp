@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,6 +141,25 @@ void make_directories(const std::string& path) {
       NCF_FAIL("cannot create folder " << prefix << ": " << errno_text());
   }
   NCF_CHECK(is_directory(path), "cannot create folder " << path << ": a file of that name is in the way");
+}
+
+int remove_orphaned_temporaries(const std::string& folder,
+                                const std::function<bool(const std::string&)>& owned) {
+  if (!is_directory(folder)) return 0;
+  int removed = 0;
+  for (const std::string& name : list_directory(folder)) {
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || !owned(name.substr(0, at))) continue;
+    const std::string digits = name.substr(at + 5);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    const long pid = std::stol(digits);
+    // kill(pid, 0) tests for a process without signalling it: ESRCH means there is none.
+    if (pid == static_cast<long>(::getpid()) || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH)
+      continue;
+    if (std::remove((folder + "/" + name).c_str()) == 0) ++removed;
+  }
+  return removed;
 }
 
 std::vector<std::string> list_directory(const std::string& path) {

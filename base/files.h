@@ -39,4 +39,10 @@ std::string parent_folder(const std::string& path);
 // The names in a folder (not "." or ".."), sorted; ncf::Error when it cannot be read.
 std::vector<std::string> list_directory(const std::string& path);
 
+// Removes from `folder` the temporary files ("<name>.tmp.<pid>", see temporary_path_for) that a
+// process killed mid-write left behind: those whose process is gone and whose target `name` the
+// caller owns (`owned(name)`). A live writer's file is left alone. Returns how many were removed.
+int remove_orphaned_temporaries(const std::string& folder,
+                                const std::function<bool(const std::string&)>& owned);
+
 }  // namespace ncf

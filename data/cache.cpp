@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "base/files.h"
+#include "base/hash.h"
 #include "data/error.h"
 #include "data/mapped_file.h"
 
@@ -40,13 +41,16 @@ class Writer {
     ++arrays_;
     value<uint64_t>(v.size());
     bytes(v.data(), v.size() * sizeof(T));
+    checksum_ = hash_vector(v, checksum_);
   }
+  uint64_t checksum() const { return checksum_; }
   void string(const std::string& s) { array(std::vector<char>(s.begin(), s.end())); }
 
  private:
   const AppendFn& append_;
   std::string path_;
   int fail_after_;
+  uint64_t checksum_ = 0;  // of every array, chained in order: the footer stores it
   int arrays_ = 0;
 };
 
@@ -74,8 +78,10 @@ class Reader {
     }
     std::vector<T> v(count);
     bytes(v.data(), count * sizeof(T));
+    checksum_ = hash_vector(v, checksum_);
     return v;
   }
+  uint64_t checksum() const { return checksum_; }
   std::string string() {
     const std::vector<char> chars = array<char>();
     return std::string(chars.begin(), chars.end());
@@ -87,6 +93,7 @@ class Reader {
   const char* p_;
   const char* end_;
   bool ok_ = true;
+  uint64_t checksum_ = 0;
 };
 
 void write_header(Writer& w, uint32_t kind, const std::string& key) {
@@ -107,9 +114,13 @@ bool read_header(Reader& r, uint32_t kind, const std::string& key) {
   return r.bytes(stored.data(), key_size) && stored == key;
 }
 
+// The end magic and the checksum of every array read: a flipped byte anywhere in the payload shows.
 bool read_footer(Reader& r) {
+  const uint64_t computed = r.checksum();
   char magic[8];
-  return r.bytes(magic, 8) && std::memcmp(magic, kEndMagic, 8) == 0 && r.at_end();
+  if (!r.bytes(magic, 8) || std::memcmp(magic, kEndMagic, 8) != 0) return false;
+  const auto stored = r.value<uint64_t>();
+  return r.ok() && r.at_end() && stored == computed;
 }
 
 void write_titles(Writer& w, const Titles& titles) {
@@ -163,11 +174,16 @@ bool read_interactions(Reader& r, Interactions& x) {
   std::vector<int64_t> users = r.array<int64_t>(), items = r.array<int64_t>();
   x.titles = read_title_table(r);
   x.source = r.string();
-  if (!r.ok()) return false;
+  if (!r.ok() || x.item.size() != x.user.size() || x.rating.size() != x.user.size() ||
+      x.timestamp.size() != x.user.size())
+    return false;
+  for (size_t row = 0; row < x.user.size(); ++row)
+    if (x.user[row] < 0 || x.user[row] >= static_cast<int64_t>(users.size()) || x.item[row] < 0 ||
+        x.item[row] >= static_cast<int64_t>(items.size()))
+      return false;
   x.users = IdMap::from_raw_ids(std::move(users));
   x.items = IdMap::from_raw_ids(std::move(items));
-  return x.item.size() == x.user.size() && x.rating.size() == x.user.size() &&
-         x.timestamp.size() == x.user.size();
+  return true;
 }
 
 // Header, the body that `write` produces, footer: into a temporary file renamed over `path` at the end.
@@ -179,20 +195,34 @@ void write_cache_file(const std::string& path, uint32_t kind, const std::string&
     write_header(w, kind, key);
     write(w);
     w.bytes(kEndMagic, sizeof kEndMagic);
+    w.value<uint64_t>(w.checksum());
   });
 }
 
+// nullopt for an absent or stale file (another key or version: silently rebuilt) and for a damaged one
+// (truncated, a wrong checksum, inconsistent arrays: rebuilt with `problem` saying why).
 template <class T>
 std::optional<T> load_with(const std::string& path, uint32_t kind, const std::string& key,
-                           bool (*read_body)(Reader&, T&)) {
+                           bool (*read_body)(Reader&, T&), std::string* problem) {
   if (::access(path.c_str(), R_OK) != 0) return std::nullopt;
   try {
     const MappedFile file(path);
     Reader r(file);
+    if (!read_header(r, kind, key)) return std::nullopt;
     T data;
-    if (!read_header(r, kind, key) || !read_body(r, data) || !r.ok() || !read_footer(r)) return std::nullopt;
+    // The checksum is checked before anything read is trusted; the body's own checks come after it.
+    const bool read = read_body(r, data);
+    if (!r.ok() || !read_footer(r)) {
+      if (problem) *problem = "it is truncated or its checksum does not match";
+      return std::nullopt;
+    }
+    if (!read) {
+      if (problem) *problem = "its arrays are inconsistent";
+      return std::nullopt;
+    }
     return data;
-  } catch (const std::exception&) {  // unreadable or inconsistent: rebuild
+  } catch (const std::exception& e) {  // unreadable or inconsistent: rebuild
+    if (problem) *problem = e.what();
     return std::nullopt;
   }
 }
@@ -213,11 +243,22 @@ bool read_implicit(Reader& r, ImplicitDataset& d) {
   d.titles = read_title_table(r);
   d.source = r.string();
   const auto n_users = static_cast<size_t>(d.num_users);
-  if (!r.ok() || d.train_offsets.size() != n_users + 1 || d.test_item.size() != n_users ||
+  if (!r.ok() || d.num_users < 0 || d.num_items < 0 || d.eval_negatives_per_user < 0 ||
+      d.train_offsets.size() != n_users + 1 || d.test_item.size() != n_users ||
       d.validation_item.size() != n_users || d.item_popularity.size() != static_cast<size_t>(d.num_items) ||
-      d.train_offsets.back() != static_cast<int64_t>(d.train_item.size()) ||
+      users.size() != n_users || items.size() != static_cast<size_t>(d.num_items) ||
+      d.train_offsets.front() != 0 || d.train_offsets.back() != static_cast<int64_t>(d.train_item.size()) ||
       d.eval_negatives.size() != n_users * static_cast<size_t>(d.eval_negatives_per_user))
     return false;
+  // Every index in range: offsets never decrease, items, held-out items and negatives name items.
+  for (size_t u = 0; u < n_users; ++u)
+    if (d.train_offsets[u] > d.train_offsets[u + 1]) return false;
+  auto item_in_range = [&](int32_t i) { return i >= -1 && i < d.num_items; };
+  for (const int32_t i : d.train_item)
+    if (i < 0 || i >= d.num_items) return false;
+  for (const std::vector<int32_t>* v : {&d.test_item, &d.validation_item, &d.eval_negatives})
+    for (const int32_t i : *v)
+      if (!item_in_range(i)) return false;
   d.users = IdMap::from_raw_ids(std::move(users));
   d.items = IdMap::from_raw_ids(std::move(items));
   // train_user is implied by the offsets: rebuilt rather than stored.
@@ -259,12 +300,14 @@ void save_cache(const std::string& path, const std::string& key, const ExplicitD
   });
 }
 
-std::optional<ImplicitDataset> load_implicit_cache(const std::string& path, const std::string& key) {
-  return load_with<ImplicitDataset>(path, kKindImplicit, key, read_implicit);
+std::optional<ImplicitDataset> load_implicit_cache(const std::string& path, const std::string& key,
+                                                   std::string* problem) {
+  return load_with<ImplicitDataset>(path, kKindImplicit, key, read_implicit, problem);
 }
 
-std::optional<ExplicitDataset> load_explicit_cache(const std::string& path, const std::string& key) {
-  return load_with<ExplicitDataset>(path, kKindExplicit, key, read_explicit);
+std::optional<ExplicitDataset> load_explicit_cache(const std::string& path, const std::string& key,
+                                                   std::string* problem) {
+  return load_with<ExplicitDataset>(path, kKindExplicit, key, read_explicit, problem);
 }
 
 }  // namespace ncf::data

@@ -56,6 +56,7 @@ nlohmann::json to_json(const DataConfig& c) {
           {"split", to_string(c.split)},
           {"test_fraction", c.test_fraction},
           {"validation", c.validation},
+          {"drop_cold_test_users", c.drop_cold_test_users},
           {"seed", c.seed}};
 }
 

@@ -45,6 +45,7 @@ struct DataConfig {
   SplitKind split = SplitKind::leave_one_out;  // format ncf: always "given" (its files are the split)
   double test_fraction = 0.2;                  // (0, 1), ratio splits
   bool validation = false;                     // leave-one-out: hold out a validation item too
+  bool drop_cold_test_users = false;           // format ncf: leave test users without training rows out
   uint64_t seed = 42;                          // user sampling and the random ratio split
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "base/hash.h"
 #include "data/item_bitmap.h"
 #include "data/sampling_core.h"
 
@@ -73,6 +74,30 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
   }
   data.item_popularity.assign(data.num_items, 0);
   for (const int32_t i : data.train_item) ++data.item_popularity[i];
+}
+
+int32_t drop_cold_test_users(ImplicitDataset& data) {
+  int32_t dropped = 0;
+  for (int32_t u = 0; u < data.num_users; ++u) {
+    if (data.user_count(u) > 0 || data.test_item[u] < 0) continue;
+    data.test_item[u] = -1;
+    if (!data.validation_item.empty()) data.validation_item[u] = -1;
+    std::fill_n(data.eval_negatives.begin() + static_cast<int64_t>(u) * data.eval_negatives_per_user,
+                data.eval_negatives_per_user, -1);
+    ++dropped;
+  }
+  return dropped;
+}
+
+uint64_t fingerprint(const ImplicitDataset& d) {
+  uint64_t h = hash_vector(std::vector<int64_t>{d.num_users, d.num_items, d.eval_negatives_per_user}, 0);
+  h = hash_vector(d.users.raw_ids(), h);
+  h = hash_vector(d.items.raw_ids(), h);
+  h = hash_vector(d.train_offsets, h);
+  h = hash_vector(d.train_item, h);
+  h = hash_vector(d.test_item, h);
+  h = hash_vector(d.validation_item, h);
+  return hash_vector(d.eval_negatives, h);
 }
 
 void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {

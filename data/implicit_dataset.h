@@ -51,6 +51,15 @@ struct ImplicitDataset {
 void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
                         const std::vector<int32_t>& pair_item);
 
+// A 64-bit fingerprint of everything a model trained on this data depends on: the raw ids behind the
+// dense ids, the training pairs, the held-out items and the evaluation negatives. The same rows in
+// another order (other dense ids) or a changed file give another fingerprint.
+uint64_t fingerprint(const ImplicitDataset& data);
+
+// Takes the test (and validation) item away from users with no training row, so they are not
+// evaluated; returns how many users that was.
+int32_t drop_cold_test_users(ImplicitDataset& data);
+
 // Draws eval_negatives (n per user with a test item) with the scheme of sampling_core.h, in parallel;
 // the result depends on (seed, data) only, not on the thread count.
 void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed);

@@ -56,14 +56,21 @@ nlohmann::json result_options(const DataConfig& c, const EvalSampling* eval) {
 
 template <class T, class Build>
 T cached(const DataConfig& config, const EvalSampling* eval, const CacheOptions& cache,
-         std::optional<T> (*load)(const std::string&, const std::string&), const Build& build) {
+         std::optional<T> (*load)(const std::string&, const std::string&, std::string*), const Build& build) {
   if (!cache.enabled) return build();
   const std::string path = cache_path(config, eval, cache);
   const std::string key = cache_key(config, eval);
-  if (std::optional<T> hit = load(path, key)) return std::move(*hit);
+  std::string problem;
+  if (std::optional<T> hit = load(path, key, &problem)) return std::move(*hit);
+  if (!problem.empty())
+    std::fprintf(stderr, "warning: data cache %s is damaged (%s); rebuilding it\n", path.c_str(),
+                 problem.c_str());
   T data = build();
   try {
     make_directories(cache.dir);
+    remove_orphaned_temporaries(cache.dir, [](const std::string& name) {
+      return name.size() > 9 && name.compare(name.size() - 9, 9, ".ncfcache") == 0;
+    });
     save_cache(path, key, data, cache.fail_after_arrays);
   } catch (const Error& e) {
     if (cache.fail_after_arrays >= 0) throw;  // the test hook wants to see the failure
@@ -79,6 +86,7 @@ ImplicitDataset build_implicit(const DataConfig& c, const EvalSampling& eval) {
                                   to_string(c.split) + "')");
     ImplicitDataset data = read_ncf(c.path);
     if (data.eval_negatives.empty()) draw_eval_negatives(data, eval.negatives, eval.seed);
+    if (c.drop_cold_test_users) drop_cold_test_users(data);
     if (c.titles) data.titles = read_titles(*c.titles);
     return data;
   }
@@ -128,6 +136,10 @@ ExplicitDataset load_explicit(const DataConfig& config, const CacheOptions& cach
                                  [&] { return build_explicit(config); });
 }
 
+// The version of the code that turns files into data sets: bump it whenever a reader, a transform, a
+// split or the evaluation-negative draw changes its result, so that old caches are not used.
+constexpr int kDataLogicVersion = 2;
+
 std::string cache_key(const DataConfig& config, const EvalSampling* eval) {
   nlohmann::json sources = nlohmann::json::array();
   for (const std::string& file : source_files(config)) {
@@ -135,6 +147,7 @@ std::string cache_key(const DataConfig& config, const EvalSampling* eval) {
     sources.push_back({{"path", absolute(file)}, {"size", stamp.size}, {"mtime_ns", stamp.mtime_ns}});
   }
   return nlohmann::json{{"kind", eval ? "implicit" : "explicit"},
+                        {"logic_version", kDataLogicVersion},
                         {"sources", sources},
                         {"options", result_options(config, eval)}}
       .dump();

@@ -82,6 +82,50 @@ NegativeLines read_negative_lines(const std::string& path) {
   return out;
 }
 
+// The number of ids of one kind across the files: the largest + 1, which may exceed the number of
+// distinct ids that occur by at most 1% (10 ids at least). NCF-format ids are dense; a stray large id
+// would otherwise make tables for ids that occur nowhere (one id of 10^8 means a 10^8-row model) and,
+// with drawn evaluation negatives, hand the model untrainable, easy negatives.
+struct IdSource {
+  std::string path;
+  const std::vector<int64_t>* rows;     // a rating file's column, or
+  const NegativeLines* negative_lines;  // the negatives file's pairs and negatives
+};
+
+int32_t dense_id_count(const char* role, const std::vector<IdSource>& sources) {
+  std::vector<int64_t> ids;
+  int64_t largest = -1, largest_row = 0, largest_line = 0;
+  const IdSource* largest_in = nullptr;
+  for (const IdSource& source : sources) {
+    auto take = [&](int64_t id, int64_t row, int64_t line) {
+      ids.push_back(id);
+      if (id > largest) largest = id, largest_in = &source, largest_row = row, largest_line = line;
+    };
+    if (source.rows) {
+      for (size_t r = 0; r < source.rows->size(); ++r) take((*source.rows)[r], static_cast<int64_t>(r), 0);
+    } else if (source.negative_lines) {
+      const NegativeLines& n = *source.negative_lines;
+      for (size_t k = 0; k < n.item.size(); ++k) {
+        take(n.item[k], 0, n.line[k]);
+        for (int64_t at = n.offsets[k]; at < n.offsets[k + 1]; ++at) take(n.negatives[at], 0, n.line[k]);
+      }
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  const int64_t distinct = std::unique(ids.begin(), ids.end()) - ids.begin();
+  const int64_t implied = largest + 1, unused = implied - distinct;
+  if (unused > std::max<int64_t>(10, implied / 100)) {
+    const int64_t line = largest_in->rows ? line_of_row(largest_in->path, false, largest_row) : largest_line;
+    throw DataError(
+        largest_in->path, line, 0,
+        std::string(role) + " id " + std::to_string(largest) + " implies " + std::to_string(implied) + " " +
+            role + "s, but only " + std::to_string(distinct) +
+            " distinct ids occur in the files: NCF-format ids must be dense 0..n-1 (at most 1% of "
+            "them unused), so this id is refused before tables of its size are made");
+  }
+  return static_cast<int32_t>(implied);
+}
+
 }  // namespace
 
 ImplicitDataset read_ncf(const std::string& prefix) {
@@ -98,28 +142,20 @@ ImplicitDataset read_ncf(const std::string& prefix) {
 
   ImplicitDataset data;
   data.source = prefix;
-  int64_t max_user = -1, max_item = -1;
-  for (int64_t r = 0; r < train.size(); ++r) {
-    max_user = std::max(max_user, train.user[r]);
-    max_item = std::max(max_item, train.item[r]);
-  }
-  for (const int64_t i : test.item) max_item = std::max(max_item, i);
-  for (const int32_t i : negatives.item) max_item = std::max<int64_t>(max_item, i);
-  for (const int32_t i : negatives.negatives) max_item = std::max<int64_t>(max_item, i);
-  data.num_users = static_cast<int32_t>(max_user + 1);
-  data.num_items = static_cast<int32_t>(max_item + 1);
-
-  std::vector<uint8_t> in_training(data.num_users, 0);
-  for (const int64_t u : train.user) in_training[u] = 1;
-  auto trained = [&](int64_t u) { return u < data.num_users && in_training[u]; };
+  // The id spaces: users of the training and test files; items of all three files. Checked to be
+  // dense before anything of their size is allocated.
+  data.num_users =
+      dense_id_count("user", {{train_path, &train.user, nullptr}, {test_path, &test.user, nullptr}});
+  data.num_items = dense_id_count("item", {{train_path, &train.item, nullptr},
+                                           {test_path, &test.item, nullptr},
+                                           {negative_path, nullptr, &negatives}});
 
   data.test_item.assign(data.num_users, -1);
   data.validation_item.assign(data.num_users, -1);
   for (int64_t r = 0; r < test.size(); ++r) {
+    // A test user absent from training is valid (real NCF-format sets hold them; the reference code
+    // evaluates them with untrained embeddings): load.h counts them and can drop them.
     const int64_t u = test.user[r];
-    if (!trained(u))
-      throw DataError(test_path, line_of_row(test_path, false, r), 1,
-                      "test user " + std::to_string(u) + " does not occur in " + train_path);
     if (data.test_item[u] >= 0)
       throw DataError(test_path, line_of_row(test_path, false, r), 1,
                       "user " + std::to_string(u) + " has a second test pair (leave-one-out allows one)");
@@ -140,10 +176,7 @@ ImplicitDataset read_ncf(const std::string& prefix) {
     for (size_t k = 0; k < negatives.user.size(); ++k) {
       const int32_t u = negatives.user[k];
       const int64_t line = negatives.line[k];
-      if (!trained(u))
-        throw DataError(negative_path, line, 1,
-                        "user " + std::to_string(u) + " does not occur in " + train_path);
-      if (data.test_item[u] != negatives.item[k])
+      if (u >= data.num_users || data.test_item[u] != negatives.item[k])
         throw DataError(negative_path, line, 1,
                         "pair (" + std::to_string(u) + "," + std::to_string(negatives.item[k]) +
                             ") is not the test pair of " + test_path);

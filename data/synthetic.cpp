@@ -162,58 +162,65 @@ Interactions generate_synthetic(const SyntheticConfig& c) {
   return out;
 }
 
-void write_ratings_csv(const Interactions& x, const std::string& path) {
-  write_file_atomically_with(path, [&](const AppendFn& append) {
-    const std::string header = "userId,movieId,rating,timestamp\n";
-    append(header.data(), header.size());
-    constexpr int64_t kChunk = 1 << 18;
-    const int64_t chunks = (x.size() + kChunk - 1) / kChunk;
-    std::exception_ptr failure;  // an exception may not leave an OpenMP region: carried out of it
-    // Threads format consecutive chunks side by side; `ordered` appends them in file order.
+namespace {
+// The rows as ratings.csv text, handed to `append` chunk by chunk in file order.
+void append_ratings_csv(const Interactions& x, const AppendFn& append) {
+  const std::string header = "userId,movieId,rating,timestamp\n";
+  append(header.data(), header.size());
+  constexpr int64_t kChunk = 1 << 18;
+  const int64_t chunks = (x.size() + kChunk - 1) / kChunk;
+  std::exception_ptr failure;  // an exception may not leave an OpenMP region: carried out of it
+  // Threads format consecutive chunks side by side; `ordered` appends them in file order.
 #pragma omp parallel
-    {
-      std::string buffer;
-      buffer.reserve(kChunk * 40);
+  {
+    std::string buffer;
+    buffer.reserve(kChunk * 40);
 #pragma omp for ordered schedule(static, 1)
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        buffer.clear();
-        char line[128];  // one row is at most ~60 characters; each number gets a 32-byte budget
-        const int64_t end = std::min(x.size(), (chunk + 1) * kChunk);
-        for (int64_t r = chunk * kChunk; r < end; ++r) {
-          char* p = line;
-          p = std::to_chars(p, p + 32, x.users.raw(x.user[r])).ptr;
-          *p++ = ',';
-          p = std::to_chars(p, p + 32, x.items.raw(x.item[r])).ptr;
-          *p++ = ',';
-          const float rating = x.rating[r];
-          if (rating >= 0 && rating < 10 && rating * 2 == std::floor(rating * 2)) {  // "4.0", "3.5"
-            *p++ = static_cast<char>('0' + static_cast<int>(rating));
-            *p++ = '.';
-            *p++ = rating == std::floor(rating) ? '0' : '5';
-          } else {
-            p = std::to_chars(p, p + 32, rating).ptr;
-          }
-          *p++ = ',';
-          p = std::to_chars(p, p + 32, x.timestamp[r]).ptr;
-          *p++ = '\n';
-          buffer.append(line, static_cast<size_t>(p - line));
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      buffer.clear();
+      char line[128];  // one row is at most ~60 characters; each number gets a 32-byte budget
+      const int64_t end = std::min(x.size(), (chunk + 1) * kChunk);
+      for (int64_t r = chunk * kChunk; r < end; ++r) {
+        char* p = line;
+        p = std::to_chars(p, p + 32, x.users.raw(x.user[r])).ptr;
+        *p++ = ',';
+        p = std::to_chars(p, p + 32, x.items.raw(x.item[r])).ptr;
+        *p++ = ',';
+        const float rating = x.rating[r];
+        if (rating >= 0 && rating < 10 && rating * 2 == std::floor(rating * 2)) {  // "4.0", "3.5"
+          *p++ = static_cast<char>('0' + static_cast<int>(rating));
+          *p++ = '.';
+          *p++ = rating == std::floor(rating) ? '0' : '5';
+        } else {
+          p = std::to_chars(p, p + 32, rating).ptr;
         }
+        *p++ = ',';
+        p = std::to_chars(p, p + 32, x.timestamp[r]).ptr;
+        *p++ = '\n';
+        buffer.append(line, static_cast<size_t>(p - line));
+      }
 #pragma omp ordered
-        if (!failure) {
-          try {
-            append(buffer.data(), buffer.size());
-          } catch (...) {
-            failure = std::current_exception();
-          }
+      if (!failure) {
+        try {
+          append(buffer.data(), buffer.size());
+        } catch (...) {
+          failure = std::current_exception();
         }
       }
     }
-    if (failure) std::rethrow_exception(failure);
-  });
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+}  // namespace
+
+void write_ratings_csv(const Interactions& x, const std::string& path) {
+  write_file_atomically_with(path, [&](const AppendFn& append) { append_ratings_csv(x, append); });
 }
 
 void write_synthetic_csv(const SyntheticConfig& config, const std::string& path) {
-  write_ratings_csv(generate_synthetic(config), path);
+  // The temporary file is opened before the rows are generated: an unwritable path fails at once.
+  write_file_atomically_with(
+      path, [&](const AppendFn& append) { append_ratings_csv(generate_synthetic(config), append); });
 }
 
 }  // namespace ncf::data

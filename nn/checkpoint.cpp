@@ -139,9 +139,15 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
   if (it == tensors.end()) {
     std::string present;
     for (const auto& n : names) present += (present.empty() ? "" : ", ") + n;
-    NCF_FAIL("checkpoint has no tensor \"" << name << "\" (it has: " << (present.empty() ? "none" : present)
-                                           << ")");
+    NCF_FAIL(path << " has no tensor \"" << name << "\" (it has: " << (present.empty() ? "none" : present)
+                  << ")");
   }
+  return it->second;
+}
+
+const std::string& SafetensorsFile::meta(const std::string& key) const {
+  auto it = metadata.find(key);
+  NCF_CHECK(it != metadata.end(), path << " has no metadata entry \"" << key << "\" in its __metadata__");
   return it->second;
 }
 
@@ -167,6 +173,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   const uint64_t data_size = bytes.size() - 8 - header_size;
   const char* data = bytes.data() + 8 + header_size;
   SafetensorsFile file;
+  file.path = path;
   std::vector<Entry> entries;
   for (const auto& [name, value] : header.items()) {
     if (name == kMetadataKey) {

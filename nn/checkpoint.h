@@ -27,12 +27,15 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
 struct SafetensorsFile {
+  std::string path;                             // where it was read from, for messages
   std::map<std::string, Tensor> tensors;        // CPU tensors, by name
   std::vector<std::string> names;               // the same names in the order of their data in the file
   std::map<std::string, std::string> metadata;  // "__metadata__" (empty when the file has none)
 
-  // The tensor called `name`; ncf::Error listing the names present when it is missing.
+  // The tensor called `name`; ncf::Error naming the file and listing the names present when it is missing.
   const Tensor& at(const std::string& name) const;
+  // The metadata entry `key`; ncf::Error naming the file when it is missing.
+  const std::string& meta(const std::string& key) const;
   bool contains(const std::string& name) const { return tensors.count(name) != 0; }
 };
 

@@ -374,6 +374,8 @@ DataConfig parse_data(const Parser& p, const json& d) {
                                  to_string(c.split) + "\"");
   c.test_fraction = p.get_double(d, "test_fraction", "data.test_fraction", c.test_fraction, 0, true, 1, true);
   c.validation = p.get_bool(d, "validation", "data.validation", c.validation);
+  c.drop_cold_test_users =
+      p.get_bool(d, "drop_cold_test_users", "data.drop_cold_test_users", c.drop_cold_test_users);
   c.seed = p.get_seed(d, "seed", "data.seed", c.seed);
   return c;
 }
@@ -477,6 +479,109 @@ std::string data_hint(const std::string& path) {
   return name.empty() ? "" : " (run `make data NAME=" + name + "`)";
 }
 
+// Walks JSON text once before the JSON parser sees it, for what the parser lets through: a key given
+// twice in one object (parsers keep the last one silently, hiding a typo's twin) and nesting deeper
+// than kMaxDepth (a deeply nested value exhausts the stack of anything that reads it recursively,
+// error messages included). Comments are skipped as the parser skips them; anything else malformed is
+// left to the parser, which names its position. `where` starts every message ("file" or "--set x=").
+constexpr int kMaxDepth = 32;
+
+void check_json_structure(const std::string& text, const std::string& where) {
+  struct Frame {
+    bool object;
+    bool expect_key;
+    std::map<std::string, std::pair<size_t, size_t>> keys;  // key -> (line, column) of its first use
+  };
+  std::vector<Frame> stack;
+  size_t line = 1, column = 1;
+  auto position = [&](size_t l, size_t c) { return std::to_string(l) + ":" + std::to_string(c); };
+  auto advance = [&](size_t& i) {
+    if (text[i] == '\n') {
+      ++line, column = 1;
+    } else {
+      ++column;
+    }
+    ++i;
+  };
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '/' && i + 1 < text.size() && (text[i + 1] == '/' || text[i + 1] == '*')) {
+      const bool block = text[i + 1] == '*';
+      advance(i), advance(i);
+      while (i < text.size() && !(block ? text.compare(i, 2, "*/") == 0 : text[i] == '\n')) advance(i);
+      if (block && i < text.size()) advance(i), advance(i);
+      continue;
+    }
+    if (c == '"') {
+      const size_t key_line = line, key_column = column;
+      std::string token;
+      advance(i);
+      while (i < text.size() && text[i] != '"') {
+        if (text[i] == '\\' && i + 1 < text.size()) token += text[i], advance(i);
+        token += text[i];
+        advance(i);
+      }
+      if (i < text.size()) advance(i);
+      if (!stack.empty() && stack.back().object && stack.back().expect_key) {
+        Frame& frame = stack.back();
+        frame.expect_key = false;
+        const auto [it, fresh] = frame.keys.emplace(token, std::make_pair(key_line, key_column));
+        if (!fresh)
+          throw ConfigError(where + ":" + position(key_line, key_column) + ": key \"" + token +
+                            "\" appears twice in one object (first at " +
+                            position(it->second.first, it->second.second) + "); keep one");
+      }
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (static_cast<int>(stack.size()) >= kMaxDepth)
+        throw ConfigError(where + ":" + position(line, column) + ": nesting deeper than " +
+                          std::to_string(kMaxDepth) + " levels; a config is a few levels deep");
+      stack.push_back({c == '{', c == '{', {}});
+    } else if ((c == '}' || c == ']') && !stack.empty()) {
+      stack.pop_back();
+    } else if (c == ',' && !stack.empty() && stack.back().object) {
+      stack.back().expect_key = true;
+    }
+    advance(i);
+  }
+}
+
+// The rules that tie keys of different sections together, checked before any work starts, so that a
+// run never fails (or reports a meaningless number) after its folder exists.
+void check_cross_keys(const Parser& p, const json& j, ExperimentConfig& c) {
+  const bool is_explicit = c.model.type == ModelType::mf || c.model.type == ModelType::mlp_regressor;
+  const std::string model = to_string(c.model.type);
+  if (is_explicit && (c.data.split == SplitKind::leave_one_out || c.data.format == DataFormat::ncf))
+    p.fail("data.split", "model.type \"" + model +
+                             "\" predicts ratings and needs data.split \"ratio\", "
+                             "\"temporal_ratio\" or \"given\" with a data.test_path, got data.split \"" +
+                             to_string(c.data.split) + "\"" +
+                             (c.data.format == DataFormat::ncf ? " on format ncf" : ""));
+  if (!is_explicit && c.data.format != DataFormat::ncf && c.data.split != SplitKind::leave_one_out)
+    p.fail("data.split", "model.type \"" + model +
+                             "\" ranks implicit feedback and needs data.split "
+                             "\"leave_one_out\" (or the split of format ncf), got \"" +
+                             std::string(to_string(c.data.split)) + "\"");
+  // Metrics are computed at eval.k only, so the epoch is chosen at that cut-off.
+  const bool select_by_given =
+      j.contains("train") && j["train"].is_object() && j["train"].contains("select_by");
+  if (!select_by_given) c.train.select_by.k = c.eval.k;
+  if (c.train.select_by.k != c.eval.k)
+    p.fail("train.select_by", "train.select_by \"" + c.train.select_by.str() +
+                                  "\" needs metrics at k = " + std::to_string(c.train.select_by.k) +
+                                  ", but eval.k is " + std::to_string(c.eval.k));
+  if (!is_explicit) {
+    // With k at or above the number of candidates (the held-out item and its negatives) every user
+    // is a hit: HR 1.0 means nothing.
+    if (c.eval.negatives < 1) p.fail("eval.negatives", "eval.negatives must be >= 1 for ranking, got 0");
+    if (c.eval.k > c.eval.negatives)
+      p.fail("eval.k", "eval.k (" + std::to_string(c.eval.k) + ") must be at most eval.negatives (" +
+                           std::to_string(c.eval.negatives) +
+                           "): with that many candidates or fewer, every held-out item is in the top k");
+  }
+}
+
 }  // namespace
 
 std::optional<MetricSpec> parse_metric_spec(const std::string& text) {
@@ -518,6 +623,7 @@ nlohmann::json load_config_json(const std::string& path) {
   } catch (const std::exception& e) {
     throw ConfigError(std::string("cannot read config: ") + e.what());
   }
+  check_json_structure(text, path);
   try {
     return json::parse(text, nullptr, true, /*ignore_comments=*/true);
   } catch (const json::parse_error& e) {
@@ -548,7 +654,11 @@ void apply_override(nlohmann::json& j, const std::string& assignment) {
     if (dot == std::string::npos) break;
     begin = dot + 1;
   }
+  if (static_cast<int>(parts.size()) > kMaxDepth)
+    throw ConfigError("--set " + key.substr(0, 60) + "...: a key of more than " + std::to_string(kMaxDepth) +
+                      " parts");
   // JSON when it parses (numbers, booleans, null, arrays, quoted strings), else the raw text as a string.
+  check_json_structure(text, "--set " + key + "=...");
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) value = text;
 
@@ -580,6 +690,7 @@ ExperimentConfig parse_config(const nlohmann::json& j, const std::string& source
   c.model = parse_model(p, p.section(j, "model", "model"));
   c.train = parse_train(p, p.section(j, "train", "train"));
   c.eval = parse_eval(p, p.section(j, "eval", "eval"));
+  check_cross_keys(p, j, c);
   return c;
 }
 

@@ -5,8 +5,10 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
+#include "base/files.h"
 #include "data/load.h"
 #include "recsys/run_folder.h"
 
@@ -58,6 +60,12 @@ class Logger {
     } else {
       pending_.push_back(text);
     }
+  }
+  // A line for log.txt alone.
+  void to_file(const std::string& text) {
+    if (!file_.is_open()) return;
+    file_ << text << "\n";
+    file_.flush();
   }
   void bar(int64_t epoch, int64_t done, int64_t total, double seconds) {
     if (quiet_) return;
@@ -140,10 +148,22 @@ ExperimentData load_experiment_data(const ExperimentConfig& config, const std::s
     const data::EvalSampling eval{static_cast<int32_t>(config.eval.negatives), config.eval.seed};
     const data::ImplicitDataset& d =
         out.implicit.emplace(data::load_implicit(config.data, eval, cache_options(root)));
+    // Checks that depend on the data, before anything is written.
+    if (d.num_test_users() == 0)
+      throw ConfigError(config.data.path + ": the split holds no test user, so there is nothing to evaluate");
+    if (config.eval.k > d.eval_negatives_per_user)
+      throw ConfigError("eval.k (" + std::to_string(config.eval.k) + ") must be at most the " +
+                        std::to_string(d.eval_negatives_per_user) + " evaluation negatives per user of " +
+                        config.data.path + ": with fewer candidates every held-out item is in the top k");
+    int64_t cold_test_users = 0, untrained_items = 0;
+    for (int32_t u = 0; u < d.num_users; ++u) cold_test_users += d.test_item[u] >= 0 && d.user_count(u) == 0;
+    for (const int64_t count : d.item_popularity) untrained_items += count == 0;
     out.stats = {{"users", d.num_users},
                  {"items", d.num_items},
                  {"train_pairs", d.num_train()},
-                 {"test_users", d.num_test_users()}};
+                 {"test_users", d.num_test_users()},
+                 {"test_users_without_training", cold_test_users},
+                 {"items_without_training", untrained_items}};
   }
   return out;
 }
@@ -154,22 +174,78 @@ std::unique_ptr<Trainer> make_trainer(const ExperimentConfig& config, const Expe
   return std::make_unique<ImplicitTrainer>(config, *data.implicit, device);
 }
 
+namespace {
+// The keys a --resume may change: how long and where to train, not what is trained.
+const char* const kResumableKeys[] = {"train.epochs", "train.device", "train.early_stop_patience",
+                                      "eval.every", "eval.full_ranking"};
+
+void flatten(const json& j, const std::string& prefix, std::map<std::string, json>& out) {
+  for (const auto& [key, value] : j.items()) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (value.is_object())
+      flatten(value, path, out);
+    else
+      out[path] = value;
+  }
+}
+
+// ConfigError naming every key that --resume's overrides would change but may not.
+void check_resume_changes(const ExperimentConfig& stored, const ExperimentConfig& resumed,
+                          const std::string& dir) {
+  std::map<std::string, json> before, after;
+  flatten(to_json(stored), "", before);
+  flatten(to_json(resumed), "", after);
+  std::string changed;
+  for (const auto& [key, value] : after) {
+    if (before.count(key) && before[key] == value) continue;
+    bool allowed = false;
+    for (const char* resumable : kResumableKeys) allowed = allowed || key == resumable;
+    if (!allowed)
+      changed += (changed.empty() ? "" : ", ") + key + " (" +
+                 (before.count(key) ? before[key].dump() : "unset") + " -> " + value.dump() + ")";
+  }
+  if (changed.empty()) return;
+  std::string resumable;
+  for (const char* key : kResumableKeys) resumable += (resumable.empty() ? "" : ", ") + std::string(key);
+  throw ConfigError("--resume " + dir + ": a resumed run must train the same thing; it may change only " +
+                    resumable + ", not " + changed + ". Start a new run with --config and --out instead");
+}
+
+std::string default_run_dir(const std::string& config_path, const std::string& root) {
+  const std::string base = resolve_path("runs/" + config_name(config_path) + "-" + timestamp_now(), root);
+  std::string dir = base;
+  for (int n = 2; is_directory(dir); ++n) dir = base + "-" + std::to_string(n);  // two runs in one second
+  return dir;
+}
+}  // namespace
+
 RunResult run_experiment(const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   Logger log(options.quiet);
+  NCF_CHECK(options.root.empty() || is_directory(options.root),
+            "--root " << options.root << " is not a folder (relative paths in configs start there)");
 
-  // 1. The config: from the file (+ overrides), or from the run folder being resumed.
+  // 1. The config: from the file (+ overrides), or from the run folder being resumed. Nothing is
+  //    written until every check of this step and of step 2 has passed.
   const bool resuming = !options.resume_dir.empty();
   std::vector<std::string> overrides = options.overrides;
   if (!options.device.empty()) overrides.push_back("train.device=" + options.device);
   const std::string config_path = resuming ? options.resume_dir + "/config.json" : options.config_path;
   NCF_CHECK(!config_path.empty(), "no config given: use --config FILE (or --resume DIR)");
+  if (resuming && !is_directory(options.resume_dir))
+    throw ConfigError("--resume " + options.resume_dir + ": no such run folder");
   const ExperimentConfig config = load_experiment_config(config_path, overrides, options.root);
+  if (resuming)
+    check_resume_changes(load_experiment_config(config_path, {}, options.root), config, options.resume_dir);
   const ExperimentConfig resolved = with_resolved_paths(config, options.root);
   const bool is_explicit = is_explicit_model(to_string(config.model.type));
+  const RunFolder folder(resuming                  ? options.resume_dir
+                         : options.out_dir.empty() ? default_run_dir(config_path, options.root)
+                                                   : options.out_dir);
+  if (!resuming) folder.check_new(options.overwrite);
 
-  // 2. Device, data, trainer.
+  // 2. Device, data, trainer; on --resume the checkpoint, checked against the config and the data.
   const Device device = parse_device(config.train.device);
   const std::string device_label = device.str() + " (" + device_name(device) + ")";
   log.line("device: " + device_label +
@@ -183,70 +259,87 @@ RunResult run_experiment(const RunOptions& options) {
     line << "data: " << data.stats.dump() << " loaded in " << std::fixed << std::setprecision(2)
          << load_seconds << " s";
     log.line(line.str());
+    if (data.stats.value("test_users_without_training", 0) > 0)
+      log.line("note: " + data.stats["test_users_without_training"].dump() +
+               " test users have no training row; they are evaluated with untrained embeddings "
+               "(data.drop_cold_test_users drops them)");
+    if (data.stats.value("items_without_training", 0) > 0)
+      log.line("note: " + data.stats["items_without_training"].dump() +
+               " items occur in no training row (their embeddings stay as initialised)");
     if (trainer->has_model())
       log.line("model: " + std::string(to_string(config.model.type)) + ", " +
                std::to_string(trainer->model().parameter_count()) + " parameters");
   }
-
-  // 3. The run folder.
-  std::string run_dir = resuming ? options.resume_dir : options.out_dir;
-  if (run_dir.empty())
-    run_dir = resolve_path("runs/" + config_name(config_path) + "-" + timestamp_now(), options.root);
-  const RunFolder folder(run_dir);
-  folder.create();
-  log.open(folder.file("log.txt"), resuming);
-  log.line("run folder: " + run_dir);
-  // On --resume the config is rewritten too: it may carry new overrides (e.g. more epochs).
-  folder.write_config(config);
-  if (!resuming && data.implicit) folder.write_ids(*data.implicit);
   if (resuming) {
     NCF_CHECK(trainer->has_model(),
               "--resume: model " << to_string(config.model.type) << " has nothing to resume");
+    folder.remove_orphans();
+    if (data.implicit)
+      NCF_CHECK(data::fingerprint(*data.implicit) == folder.data_fingerprint(),
+                "--resume " << folder.path() << ": the data set (" << config.data.path
+                            << ") is not the one this run was trained on: its rows, order or split differ");
     folder.load_checkpoint(*trainer);
-    log.line("resuming after epoch " + std::to_string(trainer->completed_epochs()));
   }
 
-  // 4. Train, checkpointing as we go.
-  auto metrics_json = [&](const json& best, const json& final) {
-    json epochs = json::array();
-    for (const EpochRecord& r : trainer->history()) epochs.push_back(epoch_json(r, is_explicit));
-    return json{{"device", device_label},
-                {"config", config_name(config_path)},
-                {"model", to_string(config.model.type)},
-                {"data", data.stats},
-                {"epochs", epochs},
-                {"best", best},
-                {"final", final},
-                {"load_seconds", load_seconds}};
-  };
-  TrainerHooks hooks;
-  hooks.log = [&](const std::string& line) { log.line(line); };
-  if (options.progress_bar)
-    hooks.progress = [&](int64_t epoch, int64_t done, int64_t total, double s) {
-      log.bar(epoch, done, total, s);
+  // 3. The run folder. From here on every error is written to log.txt too.
+  folder.create(options.overwrite && !resuming);
+  log.open(folder.file("log.txt"), resuming);
+  try {
+    log.line("run folder: " + folder.path());
+    folder.write_config(config);  // on --resume: with the new epoch count, device, ...
+    if (!resuming && data.implicit) folder.write_data(*data.implicit);
+    auto metrics_json = [&](const json& best, const json& final) {
+      json epochs = json::array();
+      for (const EpochRecord& r : trainer->history()) epochs.push_back(epoch_json(r, is_explicit));
+      return json{{"device", device_label},
+                  {"config", config_name(config_path)},
+                  {"model", to_string(config.model.type)},
+                  {"data", data.stats},
+                  {"epochs", epochs},
+                  {"best", best},
+                  {"final", final},
+                  {"load_seconds", load_seconds}};
     };
-  hooks.epoch_end = [&](const EpochRecord&, bool improved) {
-    if (improved) folder.save_model(trainer->model());
-    folder.save_checkpoint(*trainer);
-    folder.write_metrics(metrics_json(json::object(), json::object()));
-  };
-  trainer->fit(hooks);
+    if (resuming) {
+      // last.safetensors is the commit point: the two files written after it may lag one epoch.
+      folder.save_best_model(*trainer);
+      folder.write_metrics(metrics_json(json::object(), json::object()));
+      log.line("resuming after epoch " + std::to_string(trainer->completed_epochs()));
+    }
 
-  // 5. Final evaluation of the best parameters (the last ones for ItemPop / no evaluation).
-  const json final =
-      trainer->history().empty() ? json::object() : epoch_json(trainer->history().back(), is_explicit);
-  if (trainer->has_model() && !trainer->best_parameters().empty()) {
-    for (auto& [name, parameter] : trainer->model().named_parameters())
-      parameter.mutable_value().copy_from(trainer->best_parameters().at(name));
+    // 4. Train, checkpointing as we go.
+    TrainerHooks hooks;
+    hooks.log = [&](const std::string& line) { log.line(line); };
+    if (options.progress_bar)
+      hooks.progress = [&](int64_t epoch, int64_t done, int64_t total, double s) {
+        log.bar(epoch, done, total, s);
+      };
+    hooks.epoch_end = [&](const EpochRecord&, bool improved) {
+      folder.save_checkpoint(*trainer);
+      if (improved) folder.save_best_model(*trainer);
+      folder.write_metrics(metrics_json(json::object(), json::object()));
+    };
+    trainer->fit(hooks);
+
+    // 5. Final evaluation of the best parameters (the last ones for ItemPop / no evaluation).
+    const json final =
+        trainer->history().empty() ? json::object() : epoch_json(trainer->history().back(), is_explicit);
+    if (trainer->has_model() && !trainer->best_parameters().empty()) {
+      for (auto& [name, parameter] : trainer->model().named_parameters())
+        parameter.mutable_value().copy_from(trainer->best_parameters().at(name));
+    }
+    const EpochRecord best_record = trainer->evaluate(!is_explicit && config.eval.full_ranking);
+    json metrics = metrics_json(best_json(*trainer, best_record, is_explicit), final);
+    metrics["total_seconds"] = std::chrono::duration<double>(clock::now() - start).count();
+    metrics["stopped_early"] = trainer->stopped_early();
+    folder.write_metrics(metrics);
+    log.line(summary_line(*trainer, best_record, is_explicit));
+    log.line("wrote " + folder.file("metrics.json"));
+    return {folder.path(), metrics};
+  } catch (const std::exception& e) {
+    log.to_file(std::string("error: ") + e.what());  // the app prints it on the console
+    throw;
   }
-  const EpochRecord best_record = trainer->evaluate(!is_explicit && config.eval.full_ranking);
-  json metrics = metrics_json(best_json(*trainer, best_record, is_explicit), final);
-  metrics["total_seconds"] = std::chrono::duration<double>(clock::now() - start).count();
-  metrics["stopped_early"] = trainer->stopped_early();
-  folder.write_metrics(metrics);
-  log.line(summary_line(*trainer, best_record, is_explicit));
-  log.line("wrote " + folder.file("metrics.json"));
-  return {run_dir, metrics};
 }
 
 }  // namespace ncf::recsys

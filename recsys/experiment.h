@@ -27,6 +27,7 @@ struct RunOptions {
   std::vector<std::string> overrides;  // "train.epochs=3"
   std::string device;                  // overrides train.device when non-empty
   std::string out_dir;                 // default runs/<config name>-<timestamp>
+  bool overwrite = false;              // let a new run replace the run files in a used out_dir
   std::string resume_dir;              // continue the run in this folder
   std::string root = ".";              // relative paths in configs are resolved against this
   bool progress_bar = false;           // redraw a bar on stderr (a terminal); else plain lines only

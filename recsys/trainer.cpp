@@ -7,7 +7,7 @@
 
 #include "autograd/functions.h"
 #include "data/batches.h"
-#include "nn/checkpoint.h"
+#include "recsys/run_folder.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
 
@@ -57,9 +57,8 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   model_ = make_model(shape, factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
-    const SafetensorsFile gmf = load_safetensors(pretrain.gmf + "/model.safetensors");
-    const SafetensorsFile mlp = load_safetensors(pretrain.mlp + "/model.safetensors");
-    load_pretrained_neumf(*model_, gmf.tensors, mlp.tensors, pretrain.alpha);
+    load_pretrained_neumf(*model_, RunFolder(pretrain.gmf).load_model(), RunFolder(pretrain.mlp).load_model(),
+                          pretrain.alpha);
   }
   optimizer_ = make_optimizer(config_.train, *model_);
 }
@@ -118,6 +117,12 @@ void Trainer::fit(const TrainerHooks& hooks) {
     const auto start = std::chrono::steady_clock::now();
     const double loss = train_epoch(epoch, hooks);
     const double seconds = seconds_since(start);
+    // A diverged run stops here: nothing of this epoch is kept or marked best, and the run folder
+    // still holds the previous epoch's checkpoint.
+    NCF_CHECK(std::isfinite(loss), "training diverged in epoch "
+                                       << epoch << ": its mean loss is " << loss
+                                       << "; nothing of this epoch was kept (lower train.lr, now "
+                                       << config_.train.lr << ")");
 
     const bool evaluate_now = epoch % config_.eval.every == 0 || epoch == epochs;
     EpochRecord record = evaluate_now ? evaluate(/*full_ranking=*/false) : EpochRecord{};
@@ -129,7 +134,7 @@ void Trainer::fit(const TrainerHooks& hooks) {
     bool improved = false;
     if (record.evaluated) {
       const double value = selection(record);
-      if (value > best_value_) {
+      if (std::isfinite(value) && value > best_value_) {
         best_value_ = value;
         progress_.best_epoch = epoch;
         evaluations_without_gain_ = 0;

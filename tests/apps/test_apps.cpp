@@ -129,13 +129,11 @@ TEST_CASE("recommend prints the top unseen items with titles") {
           " --set eval.full_ranking=false --set train.device=cpu --set data.path=" + *data_dir +
           "/ratings.csv --set data.titles=" + *data_dir + "/movies.csv --out " + dir + "/run");
   REQUIRE_MESSAGE(train.exit_code == 0, train.output);
-  const Result top = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir +
-                         "/run --user 1 -k 5 --device cpu");
+  const Result top = run(bin("recommend") + " --run " + dir + "/run --user 1 -k 5 --device cpu");
   REQUIRE_MESSAGE(top.exit_code == 0, top.output);
   CHECK(top.output.find("  5. item") != std::string::npos);
   CHECK(top.output.find("(19") != std::string::npos);  // titles carry their year, e.g. "(1995)"
-  const Result unknown = run(bin("recommend") + " --root " + ncf::test::source_dir() + " --run " + dir +
-                             "/run --user 999999 --device cpu");
+  const Result unknown = run(bin("recommend") + " --run " + dir + "/run --user 999999 --device cpu");
   CHECK(unknown.exit_code == 1);
   CHECK(unknown.output.find("999999") != std::string::npos);
   std::system(("rm -rf " + dir).c_str());

@@ -33,14 +33,20 @@ TEST_CASE("ncf files: dense ids kept, items counted over all files, negatives ke
 TEST_CASE("ncf files: errors") {
   TempDir dir;
   dir.file("x.train.rating", "0\t0\t5\n0\t1\t3\n1\t1\t4\n");
-  SUBCASE("a test user absent from training") {
-    dir.file("x.test.rating", "0\t2\t5\n7\t2\t5\n");
-    check_data_error([&] { read_ncf(dir.path("x")); }, {"x.test.rating:2:", "column 1", "test user 7"});
-  }
-  SUBCASE("a .test.negative user not in training") {
+  SUBCASE("a .test.negative pair that is no test pair") {
     dir.file("x.test.rating", "0\t2\t5\n");
-    dir.file("x.test.negative", "(0,2)\t3\n(9,2)\t3\n");
-    check_data_error([&] { read_ncf(dir.path("x")); }, {"x.test.negative:2:", "column 1", "user 9"});
+    dir.file("x.test.negative", "(0,2)\t3\n(1,2)\t3\n");
+    check_data_error([&] { read_ncf(dir.path("x")); }, {"x.test.negative:2:", "column 1", "pair (1,2)"});
+  }
+  SUBCASE("an id far beyond the ids in the files is refused before tables of its size are made") {
+    dir.file("x.test.rating", "0\t2\t5\n1\t0\t4\n");
+    dir.file("x.test.negative", "(0,2)\t3\t100000000\n(1,0)\t2\n");
+    check_data_error([&] { read_ncf(dir.path("x")); },
+                     {"x.test.negative:1:", "item id 100000000 implies 100000001 items", "must be dense"});
+    dir.file("x.test.negative", "(0,2)\t3\n(1,0)\t2\n");
+    dir.file("x.test.rating", "0\t2\t5\n5000\t0\t4\n");
+    check_data_error([&] { read_ncf(dir.path("x")); },
+                     {"x.test.rating:2:", "user id 5000 implies 5001 users"});
   }
   SUBCASE("a malformed pair and a non-number negative") {
     dir.file("x.test.rating", "0\t2\t5\n");
@@ -59,6 +65,21 @@ TEST_CASE("ncf files: errors") {
     dir.file("x.train.rating", "0\t0\t5\n0\t-1\t3\n");
     check_data_error([&] { read_ncf(dir.path("x")); }, {"x.train.rating:2:", "column 2", "id overflow"});
   }
+}
+
+TEST_CASE("ncf files: test users with no training row are kept, as the reference code evaluates them") {
+  TempDir dir;
+  dir.file("x.train.rating", "0\t0\t5\n0\t1\t3\n1\t1\t4\n");
+  dir.file("x.test.rating", "0\t2\t5\n1\t3\t4\n2\t0\t4\n3\t1\t4\n");  // users 2 and 3: test rows only
+  dir.file("x.test.negative", "(0,2)\t3\n(1,3)\t0\n(2,0)\t2\n(3,1)\t2\n");
+  ImplicitDataset d = read_ncf(dir.path("x"));
+  CHECK(d.num_users == 4);
+  CHECK(d.num_test_users() == 4);
+  CHECK(d.user_count(2) == 0);
+  CHECK(drop_cold_test_users(d) == 2);
+  CHECK(d.test_item == std::vector<int32_t>{2, 3, -1, -1});
+  CHECK(d.user_eval_negatives(2)[0] == -1);
+  CHECK(d.num_test_users() == 2);
 }
 
 TEST_CASE("real data: the NCF paper's ml-1m files") {

@@ -80,12 +80,15 @@ TEST_CASE("Adam, dense and lazy, against the formula by hand") {
     nn::Adam adam({{"table", table}}, /*lr=*/0.1, lazy);
     std::vector<double> p = {1, 2, 3, 4, 5, 6}, m(6, 0.0), v(6, 0.0);
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-    for (int step = 1; step <= 2; ++step) {
+    for (int step = 1; step <= 3; ++step) {
       adam.zero_grad();
-      // Only row 1 is looked up; its gradient is 3 * (the row's values' weights) = 3 each.
-      ag::sum(ag::scale(ag::embedding(table, Tensor::from_vector<int32_t>({1}, {1})), 3.0)).backward();
+      // One row is looked up per step, another each time (1, then 0, then 1): its gradient is 3 in each
+      // column. Dense Adam then moves a row that was touched before but not now (its first moment is
+      // not zero), which lazy Adam leaves alone.
+      const int32_t row = step == 2 ? 0 : 1;
+      ag::sum(ag::scale(ag::embedding(table, Tensor::from_vector<int32_t>({row}, {1})), 3.0)).backward();
       for (int i = 0; i < 6; ++i) {
-        const bool touched = i == 2 || i == 3;
+        const bool touched = i / 2 == row;
         if (lazy && !touched) continue;  // lazy Adam leaves untouched rows and their moments alone
         const double g = touched ? 3.0 : 0.0;
         m[i] = b1 * m[i] + (1 - b1) * g;

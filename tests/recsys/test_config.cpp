@@ -109,14 +109,14 @@ TEST_CASE("config: a full config is read into the structs") {
              "csv": {"separator": "\t", "header": false, "user": 0, "item": 1, "rating": null,
                      "timestamp": 3},
              "binarize_threshold": 4, "min_user_interactions": 5, "min_item_interactions": 2,
-             "user_fraction": 0.5, "split": "temporal_ratio", "test_fraction": 0.1, "validation": true,
+             "user_fraction": 0.5, "split": "leave_one_out", "test_fraction": 0.1, "validation": true,
              "seed": 1},
     "model": {"type": "neumf", "factors": 64, "layers": [256, 256, 128, 64], "dropout": 0.1,
               "pretrain": {"gmf": "runs/gmf", "mlp": "runs/mlp", "alpha": 0.3}},
     "train": {"epochs": 3, "batch_size": 1e6, "optimizer": "sgd", "lr": 1, "momentum": 0.9,
               "weight_decay": 1e-5, "negatives": 0, "seed": 18446744073709551615, "device": "cuda:1",
               "early_stop_patience": 2, "select_by": "hr@20"},
-    "eval": {"k": 20, "negatives": 0, "full_ranking": false, "every": 5, "seed": 0}})");
+    "eval": {"k": 20, "negatives": 50, "full_ranking": false, "every": 5, "seed": 0}})");
   const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(j, kSource);
   CHECK(c.data.format == ncf::recsys::DataFormat::csv);
   CHECK(*c.data.titles == "d/t.csv");
@@ -126,7 +126,8 @@ TEST_CASE("config: a full config is read into the structs") {
   CHECK(c.data.csv.rating.empty());  // null: no rating column
   CHECK(c.data.csv.timestamp == "3");
   CHECK(*c.data.binarize_threshold == 4.0);
-  CHECK(c.data.split == ncf::recsys::SplitKind::temporal_ratio);
+  CHECK(c.data.split == ncf::recsys::SplitKind::leave_one_out);
+  CHECK(c.data.test_fraction == 0.1);
   CHECK(c.model.layers == std::vector<int64_t>{256, 256, 128, 64});
   REQUIRE(c.model.pretrain.has_value());
   CHECK(c.model.pretrain->alpha == 0.3);
@@ -246,6 +247,53 @@ TEST_CASE("config: rules that tie keys together") {
           .empty());
 }
 
+TEST_CASE("config: rules that would otherwise fail late or report a meaningless number") {
+  // A split of the wrong kind for the model.
+  CHECK_MESSAGE_HAS(parse_error({{"data", {{"split", "ratio"}}}}),
+                    "model.type \"neumf\" ranks implicit feedback and needs data.split \"leave_one_out\"");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"type", "mf"}}}}), "model.type \"mf\" predicts ratings");
+  CHECK_MESSAGE_HAS(
+      parse_error({{"model", {{"type", "mlp_regressor"}}}, {"data", {{"format", "ncf"}, {"path", "p"}}}}),
+      "on format ncf");
+  CHECK(parse_error({{"model", {{"type", "mf"}}}, {"data", {{"split", "temporal_ratio"}}}}).empty());
+  // The epoch is chosen at the evaluation's cut-off: select_by follows eval.k unless given.
+  CHECK(ncf::recsys::parse_config({{"eval", {{"k", 5}}}}, kSource).train.select_by.str() == "ndcg@5");
+  CHECK_MESSAGE_HAS(parse_error({{"eval", {{"k", 20}}}, {"train", {{"select_by", "ndcg@10"}}}}),
+                    "train.select_by \"ndcg@10\" needs metrics at k = 10, but eval.k is 20");
+  // No negatives, or a cut-off that every candidate passes: HR would be 1.0 for any model.
+  CHECK_MESSAGE_HAS(parse_error({{"eval", {{"negatives", 0}}}}), "eval.negatives must be >= 1 for ranking");
+  CHECK_MESSAGE_HAS(parse_error({{"eval", {{"negatives", 9}}}}),
+                    "eval.k (10) must be at most eval.negatives (9)");
+  CHECK(parse_error({{"eval", {{"negatives", 10}}}}).empty());
+  // Ratings have no ranking cut-off to check.
+  CHECK(
+      parse_error({{"model", {{"type", "mf"}}}, {"data", {{"split", "ratio"}}}, {"eval", {{"negatives", 0}}}})
+          .empty());
+}
+
+TEST_CASE("config: a key twice in one object and deep nesting are named errors, not silent or a crash") {
+  TempDir dir;
+  dir.touch("dup.json", "{\n  \"train\": {\"epochs\": 3,\n             \"epochs\": 30}\n}\n");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.file("dup.json")); }),
+                    "dup.json:3:14: key \"epochs\" appears twice in one object (first at 2:13)");
+  // The same name in two objects, in an array of objects, or in a comment is fine.
+  dir.touch("fine.json",
+            "{\"data\": {\"seed\": 1}, \"train\": {\"seed\": 2, \"x\": [{\"a\": 1}, {\"a\": 2}]},\n"
+            " // \"train\": 1\n \"eval\": {\"k\": \"\\\"k\"}}");
+  CHECK(ncf::recsys::load_config_json(dir.file("fine.json"))["eval"]["k"] == "\"k");
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  dir.touch("deep.json", "{\"train\": " + deep + "}");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.file("deep.json")); }),
+                    "deep.json:1:42: nesting deeper than 32 levels");
+  json j = json::object();
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "train.epochs=" + deep); }),
+                    "--set train.epochs=...:1:33: nesting deeper than 32 levels");
+  std::string long_key = "train";
+  for (int i = 0; i < 40; ++i) long_key += ".x";
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, long_key + "=1"); }),
+                    "a key of more than 32 parts");
+}
+
 TEST_CASE("config: --set overrides") {
   json j = {{"train", {{"epochs", 20}}}};
   ncf::recsys::apply_override(j, "train.epochs=3");
@@ -298,7 +346,7 @@ TEST_CASE("config: --set overrides") {
 TEST_CASE("config: to_json holds every key and round-trips") {
   const json defaults = ncf::recsys::to_json(ncf::recsys::parse_config(json::object(), kSource));
   for (const char* section : {"data", "model", "train", "eval"}) CHECK(defaults.contains(section));
-  CHECK(defaults["data"].size() == 13);
+  CHECK(defaults["data"].size() == 14);
   CHECK(defaults["data"]["csv"].size() == 6);
   CHECK(defaults["model"].size() == 6);
   CHECK(defaults["train"].size() == 11);
@@ -317,6 +365,7 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   custom["model"]["pretrain"] = {{"gmf", "a"}, {"mlp", "b"}, {"alpha", 0.7}};
   custom["train"]["seed"] = 18446744073709551615ull;
   custom["train"]["select_by"] = "hr@5";
+  custom["eval"]["k"] = 5;
   const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(custom, kSource);
   CHECK(ncf::recsys::to_json(c) == custom);
 }

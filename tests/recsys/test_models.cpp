@@ -109,6 +109,45 @@ TEST_CASE("the evaluator ranks the held-out item among its negatives; ItemPop sc
   CHECK(pop.hr == doctest::Approx(0.5));  // user 0: item 2 (0) ties 3 and 4 (0) -> rank 2, a miss at k = 2
 }
 
+TEST_CASE("full ranking leaves the user's training items out, even when they score highest") {
+  // Every user trained on 7 items; a scorer that puts those items first (as a model that memorised
+  // them would) and the held-out item right after them: excluded, they cannot push it out of the top 1.
+  const data::ImplicitDataset d = test::banded_dataset(30, 40, 20);
+  const recsys::Scorer trained_first = [&d](const Tensor& users, const Tensor& items) {
+    const std::vector<int32_t> u = users.to_vector<int32_t>(), i = items.to_vector<int32_t>();
+    std::vector<float> s(u.size());
+    for (size_t r = 0; r < u.size(); ++r)
+      s[r] = d.user_trained_on(u[r], i[r]) ? 2.0f : (i[r] == d.test_item[u[r]] ? 1.0f : 0.0f);
+    return Tensor::from_vector(s, {static_cast<int64_t>(s.size())});
+  };
+  const recsys::RankingMetrics full = recsys::Evaluator(d, Device::cpu(), 1).full_ranking(trained_first);
+  CHECK(full.users == 30);
+  CHECK(full.hr == 1.0);
+}
+
+TEST_CASE("ItemPop ranks the most popular items first") {
+  // Item i is trained on by i + 1 users; each test item is the most popular item a user has not seen,
+  // and its negatives are less popular: ItemPop must put it first for everyone (least popular first
+  // would put it last).
+  data::ImplicitDataset d;
+  d.num_users = 6;
+  d.num_items = 6;
+  std::vector<int32_t> users, items;
+  for (int32_t i = 0; i < 5; ++i)
+    for (int32_t u = 0; u <= i; ++u) users.push_back(u + 1), items.push_back(i);  // users 1..i+1 trained on i
+  data::build_training_csr(d, users, items);
+  d.test_item = {4, -1, -1, -1, -1, -1};  // user 0 trained on nothing; item 4 is the most popular
+  d.validation_item.assign(6, -1);
+  d.eval_negatives_per_user = 3;
+  d.eval_negatives = std::vector<int32_t>(18, -1);
+  d.eval_negatives[0] = 0, d.eval_negatives[1] = 1, d.eval_negatives[2] = 2;
+  const recsys::RankingMetrics pop =
+      recsys::Evaluator(d, Device::cpu(), 1).sampled(recsys::popularity_scorer(d, Device::cpu()));
+  CHECK(pop.users == 1);
+  CHECK(pop.hr == 1.0);
+  CHECK(pop.mrr == 1.0);
+}
+
 TEST_CASE("recommend returns the best unseen items, never a trained one") {
   data::ImplicitDataset d = test::banded_dataset(30, 40, 20);
   recsys::Scorer by_id = [](const Tensor&, const Tensor& items) {

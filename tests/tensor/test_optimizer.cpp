@@ -204,6 +204,41 @@ TEST_CASE("sparse_adam_step updates only the rows of the gradient, like dense Ad
   CHECK_THROWS_AS(ops::sparse_adam_step(p, bad, m, v, s), ncf::Error);
 }
 
+TEST_CASE("dense Adam over row-sparse gradients moves every row, as dense Adam on the densified gradient") {
+  // Three steps, each touching other rows, on a table large enough for the parallel chunks: a row
+  // touched earlier keeps moving when untouched (its moments decay), and rows never touched stay.
+  const int64_t rows = 5000, dim = 8;
+  const auto init = test_values(rows * dim, -1, 1, 31);
+  Tensor p = make<double>(init, Shape{rows, dim});
+  Tensor m = Tensor::zeros(Shape{rows, dim}, DType::f64), v = Tensor::zeros(Shape{rows, dim}, DType::f64);
+  ReferenceAdam ref;
+  ref.p.assign(init.begin(), init.end());
+  ref.m.assign(init.size(), 0.0L);
+  ref.v.assign(init.size(), 0.0L);
+  const std::vector<std::vector<int32_t>> touched = {{3, 70, 4999}, {4, 71, 2500}, {3, 2500, 4000}};
+  for (int64_t step = 1; step <= 3; ++step) {
+    const std::vector<int32_t>& rows_now = touched[step - 1];
+    const auto g = test_values(rows_now.size() * dim, -1, 1, 40 + step);
+    ops::RowSparse grad;
+    grad.indices = Tensor::from_vector(rows_now, Shape{static_cast<int64_t>(rows_now.size())});
+    grad.rows = make<double>(g, Shape{static_cast<int64_t>(rows_now.size()), dim});
+    grad.num_rows = rows;
+    ops::AdamSettings s;
+    s.lr = 0.05;
+    s.step = step;
+    ops::dense_adam_step_rowsparse({p}, {grad}, {m}, {v}, s);
+    std::vector<double> dense_grad(init.size(), 0.0);
+    for (size_t r = 0; r < rows_now.size(); ++r)
+      for (int64_t d = 0; d < dim; ++d) dense_grad[rows_now[r] * dim + d] = g[r * dim + d];
+    ref.step(dense_grad, s);
+    INFO("step " << step);
+    NCF_CHECK_CLOSE(p.to_vector<double>(), ref.params(), 1e-14, 1e-12);
+  }
+  const auto got = p.to_vector<double>();
+  CHECK(got[70 * dim] != init[70 * dim]);  // touched in step 1 only: still moved in steps 2 and 3
+  CHECK(got[10 * dim] == init[10 * dim]);  // never touched: no moment, no move
+}
+
 TEST_CASE("optimizer steps reject mismatched lists") {
   Tensor p = Tensor::zeros(Shape{3, 2});
   Tensor g = Tensor::zeros(Shape{2, 3});
