@@ -34,6 +34,22 @@ int32_t parse_dense_id(std::string_view field, const std::string& path, int64_t 
   return static_cast<int32_t>(value);
 }
 
+// The user and item ids of every row as written in the file: the NCF files' ids are dense already
+// (parse_delimited with dense_ids checked that they lie in [0, 2^31-1)).
+struct IdsAsWritten {
+  std::vector<int32_t> user, item;
+};
+IdsAsWritten ids_as_written(const Interactions& x) {
+  IdsAsWritten ids;
+  ids.user.resize(x.user.size());
+  ids.item.resize(x.item.size());
+  for (size_t r = 0; r < x.user.size(); ++r) {
+    ids.user[r] = static_cast<int32_t>(x.users.raw(x.user[r]));
+    ids.item[r] = static_cast<int32_t>(x.items.raw(x.item[r]));
+  }
+  return ids;
+}
+
 struct NegativeLines {
   std::vector<int32_t> user, item;     // the (user,item) of each line
   std::vector<int64_t> line, offsets;  // file line of each entry; CSR offsets into negatives
@@ -90,8 +106,10 @@ ImplicitDataset read_ncf(const std::string& prefix) {
   const std::string negative_path = prefix + ".test.negative";
   // user, item, rating; a 4th (timestamp) column is allowed and not needed: the split is given.
   const DelimitedFormat format{"\t", false, "0", "1", "2", ""};
-  const RawTable train = parse_delimited(train_path, format, true);
-  const RawTable test = parse_delimited(test_path, format, true);
+  ParseOptions dense;
+  dense.dense_ids = true;
+  const IdsAsWritten train = ids_as_written(parse_delimited(train_path, format, dense));
+  const IdsAsWritten test = ids_as_written(parse_delimited(test_path, format, dense));
   NegativeLines negatives;
   const bool have_negatives = file_exists(negative_path);
   if (have_negatives) negatives = read_negative_lines(negative_path);
@@ -99,36 +117,34 @@ ImplicitDataset read_ncf(const std::string& prefix) {
   ImplicitDataset data;
   data.source = prefix;
   int64_t max_user = -1, max_item = -1;
-  for (int64_t r = 0; r < train.size(); ++r) {
-    max_user = std::max(max_user, train.user[r]);
-    max_item = std::max(max_item, train.item[r]);
+  for (size_t r = 0; r < train.user.size(); ++r) {
+    max_user = std::max<int64_t>(max_user, train.user[r]);
+    max_item = std::max<int64_t>(max_item, train.item[r]);
   }
-  for (const int64_t i : test.item) max_item = std::max(max_item, i);
+  for (const int32_t i : test.item) max_item = std::max<int64_t>(max_item, i);
   for (const int32_t i : negatives.item) max_item = std::max<int64_t>(max_item, i);
   for (const int32_t i : negatives.negatives) max_item = std::max<int64_t>(max_item, i);
   data.num_users = static_cast<int32_t>(max_user + 1);
   data.num_items = static_cast<int32_t>(max_item + 1);
 
   std::vector<uint8_t> in_training(data.num_users, 0);
-  for (const int64_t u : train.user) in_training[u] = 1;
+  for (const int32_t u : train.user) in_training[u] = 1;
   auto trained = [&](int64_t u) { return u < data.num_users && in_training[u]; };
 
   data.test_item.assign(data.num_users, -1);
   data.validation_item.assign(data.num_users, -1);
-  for (int64_t r = 0; r < test.size(); ++r) {
-    const int64_t u = test.user[r];
+  for (size_t r = 0; r < test.user.size(); ++r) {
+    const int32_t u = test.user[r];
     if (!trained(u))
       throw DataError(test_path, line_of_row(test_path, false, r), 1,
                       "test user " + std::to_string(u) + " does not occur in " + train_path);
     if (data.test_item[u] >= 0)
       throw DataError(test_path, line_of_row(test_path, false, r), 1,
                       "user " + std::to_string(u) + " has a second test pair (leave-one-out allows one)");
-    data.test_item[u] = static_cast<int32_t>(test.item[r]);
+    data.test_item[u] = test.item[r];
   }
 
-  const std::vector<int32_t> train_user(train.user.begin(), train.user.end());
-  const std::vector<int32_t> train_item(train.item.begin(), train.item.end());
-  build_training_csr(data, train_user, train_item);
+  build_training_csr(data, train.user, train.item);
 
   if (have_negatives) {
     int64_t per_user = 0;
