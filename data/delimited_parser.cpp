@@ -293,9 +293,10 @@ inline const char* parse_line_fast(const char* p, const char* end, const FastSha
 // ---- chunk-local ids ----
 
 // Raw id -> chunk-local dense id, numbered in order of first appearance within the chunk (an IdMap).
-// Ids in [0, kDirectLimit) -- MovieLens' are below 2^18 -- are answered from a flat array indexed by
-// the id, one memory access instead of a hash probe; the array grows (a power of two) as larger ids
-// appear. It only caches the IdMap, which stays the one numbering.
+// Small non-negative ids -- MovieLens' are below 2^18 -- are answered from a flat array indexed by the
+// id, one memory access instead of a hash probe. The array grows (a power of two) as larger ids appear,
+// up to 2^20 entries (4 MiB) and to at most 16 entries per id seen (plus some): sparse ids stay in the
+// hash table rather than in a mostly empty array. The array only caches the IdMap, the one numbering.
 class ChunkIds {
  public:
   int32_t dense(int64_t raw) {
@@ -304,14 +305,15 @@ class ChunkIds {
       if (slot == 0) slot = map_.insert(raw) + 1;
       return slot - 1;
     }
-    if (raw < 0 || raw >= kDirectLimit) return map_.insert(raw);
+    const int64_t affordable = std::min(kDirectLimit, 16 * (static_cast<int64_t>(map_.size()) + 4096));
+    if (raw < 0 || raw >= affordable) return map_.insert(raw);
     grow_direct(raw);
     return dense(raw);
   }
   const IdMap& map() const { return map_; }
 
  private:
-  static constexpr int64_t kDirectLimit = int64_t{1} << 20;  // at most 4 MiB of array per chunk and column
+  static constexpr int64_t kDirectLimit = int64_t{1} << 20;
 
   void grow_direct(int64_t raw) {
     size_t size = std::max<size_t>(1024, direct_.size());
@@ -414,7 +416,7 @@ std::vector<Chunk> cut_chunks(const char* data_begin, const char* end, int count
   const int64_t bytes = end - data_begin;
   for (int c = 0; c < count; ++c) {
     const char* cut = data_begin + bytes * c / count;
-    if (c > 0 && cut[-1] != '\n') cut = std::min(end, text::line_end(cut, end) + 1);
+    if (cut > data_begin && cut[-1] != '\n') cut = std::min(end, text::line_end(cut, end) + 1);
     chunks[c].begin = c > 0 ? std::max(cut, chunks[c - 1].begin) : data_begin;
   }
   for (int c = 0; c < count; ++c) chunks[c].end = c + 1 < count ? chunks[c + 1].begin : end;
