@@ -4,6 +4,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 
 #include "data/item_bitmap.h"
@@ -149,15 +150,21 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
   }
   for (int32_t u = 0; u < users; ++u) kept[u + 1] += kept[u];
   data.train_offsets = kept;
-  data.train_item.clear();
+  // The kept items close up in place: user u's move to kept[u] <= offsets[u], so in user order no move
+  // overwrites items still to be moved. (Reusing the array spares a fresh one: new memory is what costs
+  // most here, the kernel zeroes every page.)
+  for (int32_t u = 0; u < users; ++u) {
+    if (kept[u] != offsets[u])
+      std::memmove(items.data() + kept[u], items.data() + offsets[u],
+                   static_cast<size_t>(kept[u + 1] - kept[u]) * sizeof(int32_t));
+  }
+  items.resize(static_cast<size_t>(kept[users]));
+  data.train_item = std::move(items);
   data.train_user.clear();
-  resize_large(data.train_item, static_cast<size_t>(kept[users]));
   resize_large(data.train_user, static_cast<size_t>(kept[users]));
 #pragma omp parallel for schedule(dynamic, 256)
-  for (int32_t u = 0; u < users; ++u) {
-    std::copy_n(items.data() + offsets[u], kept[u + 1] - kept[u], data.train_item.data() + kept[u]);
+  for (int32_t u = 0; u < users; ++u)
     std::fill(data.train_user.begin() + kept[u], data.train_user.begin() + kept[u + 1], u);
-  }
 }
 
 void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {
