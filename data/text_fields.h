@@ -141,7 +141,8 @@ inline const char* strip_cr(const char* begin, const char* stop) {
 //
 // The parser's fast path reads plain decimal digits with SWAR ("SIMD within a register"): eight text
 // bytes loaded into one uint64_t are tested and converted with a few integer operations, instead of a
-// loop with a branch per digit. Byte i of the word is the byte at p + i (x86 and ARM are little-endian).
+// loop with a branch per digit. Byte i of the word is the byte at p + i: the byte order is little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR scanners assume a little-endian machine");
 
 // Mask with the high bit set in every byte of x that is not an ASCII digit. Taken byte by byte, b is a
 // digit iff neither b + 0x46 (>= 0x80 for b > '9') nor b - 0x30 (wraps to >= 0x80 for b < '0') has its
@@ -164,7 +165,8 @@ inline uint64_t digits_value(uint64_t x, int n) {
 
 // Reads the digits starting at p into value and returns the position after them; digits is their count.
 // Stops early, with digits > 18, on a longer run (the caller rejects those: 19 digits may not fit int64).
-// Reads 8 bytes at a time: the caller guarantees that 8 bytes past the last digit can be read.
+// Reads 8-byte words, the last one starting at the first non-digit at the latest: the caller guarantees
+// that the 8 bytes from there on can be read.
 inline const char* scan_digits(const char* p, uint64_t& value, int& digits) {
   static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
   value = 0;

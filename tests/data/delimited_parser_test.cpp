@@ -131,6 +131,15 @@ TEST_CASE("fast parser = reference: separators, column orders, absent and extra 
     odd += "-" + std::to_string(r % 3) + ",1234567890123456789,2.5,-7\n";
   }
   check_same_as_reference(dir.file("odd.csv", odd), DelimitedFormat{});
+  // Lines around and beyond the fast path's 64-byte window (extra columns of every length), and
+  // separators overlapping themselves.
+  std::string long_lines = "userId,movieId,rating,timestamp,comment\n";
+  for (int r = 0; r < 600; ++r)
+    long_lines += std::to_string(r % 31) + "," + std::to_string(r % 77) + ",4.5,1234567890," +
+                  std::string(static_cast<size_t>(r % 90), 'x') + (r % 3 ? "\n" : "\r\n");
+  check_same_as_reference(dir.file("long.csv", long_lines), DelimitedFormat{});
+  check_same_as_reference(dir.file("colons.dat", "1:::2::3::4\n1::2:::3::4\n5::6::7::8:::\n"),
+                          DelimitedFormat{"::", false, "0", "1", "2", "3"});
   // A separator the fast path cannot use, and a space separator.
   check_same_as_reference(dir.file("dots.txt", "1.2.3.4\n5.6.7.8\n"),
                           DelimitedFormat{".", false, "0", "1", "2", "3"});
@@ -177,23 +186,24 @@ TEST_CASE("fast parser = reference: the first error in the file wins, whichever 
 
 TEST_CASE("SWAR scanners agree with plain loops") {
   std::mt19937_64 random(7);
-  const char alphabet[] = "0123456789012345678901234567890123456789,.\n\r x-+/:";
+  const char alphabet[] = "0123456789012345678901234567890123456789,.\n\r x-+/:\xff\x80";
   for (int trial = 0; trial < 20000; ++trial) {
     char text[48];
     for (char& c : text) c = alphabet[random() % (sizeof alphabet - 1)];
     const int start = static_cast<int>(random() % 16);
+    if (random() % 2)  // half the time, a long run of digits
+      for (int k = start; k < start + static_cast<int>(random() % 24); ++k) text[k] = '0' + random() % 10;
     uint64_t value = 0;
     int digits = 0;
     const char* stop = text::scan_digits(text + start, value, digits);
     int want_digits = 0;
-    uint64_t want_value = 0;
-    while (want_digits < 24 && text[start + want_digits] >= '0' && text[start + want_digits] <= '9') {
-      want_value = want_value * 10 + static_cast<uint64_t>(text[start + want_digits] - '0');
+    while (want_digits < 24 && text[start + want_digits] >= '0' && text[start + want_digits] <= '9')
       ++want_digits;
-    }
     if (want_digits <= 18) {  // longer runs are only reported as "more than 18"
+      int64_t want_value = 0;
+      std::from_chars(text + start, text + start + want_digits, want_value);
       CHECK(digits == want_digits);
-      CHECK(value == want_value);
+      CHECK(value == static_cast<uint64_t>(want_value));
       CHECK(stop == text + start + want_digits);
     } else {
       CHECK(digits > 18);
