@@ -134,10 +134,10 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
       int32_t* end = items.data() + offsets[u + 1];
       const int32_t test = data.test_item.empty() ? -1 : data.test_item[u];
       const int32_t validation = data.validation_item.empty() ? -1 : data.validation_item[u];
-      const bool sorted = std::is_sorted(begin, end);  // e.g. an NCF file, or a single item
+      const bool sorted = std::is_sorted(begin, end);  // e.g. a single item, or a file listing items in order
       if (!sorted && static_cast<size_t>(end - begin) * 4 >= sorter.summary_words()) {
         end = sorter.sort_unique(begin, end, test, validation);
-      } else {  // few items in a huge catalogue: the summary sweep would cost more than sorting
+      } else {  // sorted already, or few items in a huge catalogue (the summary sweep would cost more)
         if (!sorted) std::sort(begin, end);
         end = std::unique(begin, end);
         end = std::remove_if(begin, end, [&](int32_t i) { return i == test || i == validation; });
