@@ -12,6 +12,16 @@
 #include "data/sampling_core.h"
 
 namespace ncf::data {
+
+bool ImplicitDataset::user_trained_on(int32_t u, int32_t item) const {
+  return sorted_contains(user_items(u), user_count(u), item);
+}
+
+int32_t ImplicitDataset::num_test_users() const {
+  return static_cast<int32_t>(
+      std::count_if(test_item.begin(), test_item.end(), [](int32_t i) { return i >= 0; }));
+}
+
 namespace {
 
 // Sorts and deduplicates one user's items through a bitmap over the catalogue, in time linear in the
@@ -72,19 +82,10 @@ class ItemSorter {
   std::vector<int32_t> scratch_;
 };
 
-}  // namespace
-
-bool ImplicitDataset::user_trained_on(int32_t u, int32_t item) const {
-  return sorted_contains(user_items(u), user_count(u), item);
-}
-
-int32_t ImplicitDataset::num_test_users() const {
-  return static_cast<int32_t>(
-      std::count_if(test_item.begin(), test_item.end(), [](int32_t i) { return i >= 0; }));
-}
-
-void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
-                        const std::vector<int32_t>& pair_item) {
+// build_training_csr; with spare_users, that vector's memory becomes train_user once the pairs are read
+// (it may be pair_user itself).
+void build_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
+               const std::vector<int32_t>& pair_item, std::vector<int32_t>* spare_users) {
   const int32_t users = data.num_users;
   const int64_t pairs = static_cast<int64_t>(pair_user.size());
 
@@ -160,11 +161,29 @@ void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_
   }
   items.resize(static_cast<size_t>(kept[users]));
   data.train_item = std::move(items);
-  data.train_user.clear();
-  resize_large(data.train_user, static_cast<size_t>(kept[users]));
+  if (spare_users) {
+    data.train_user = std::move(*spare_users);  // no more reads of pair_user: it may be this vector
+    data.train_user.resize(static_cast<size_t>(kept[users]));  // kept <= pairs: shrinks in place
+    spare_users->clear();
+  } else {
+    data.train_user.clear();
+    resize_large(data.train_user, static_cast<size_t>(kept[users]));
+  }
 #pragma omp parallel for schedule(dynamic, 256)
   for (int32_t u = 0; u < users; ++u)
     std::fill(data.train_user.begin() + kept[u], data.train_user.begin() + kept[u + 1], u);
+}
+
+}  // namespace
+
+void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
+                        const std::vector<int32_t>& pair_item) {
+  build_csr(data, pair_user, pair_item, nullptr);
+}
+
+void build_training_csr(ImplicitDataset& data, std::vector<int32_t>&& pair_user,
+                        const std::vector<int32_t>& pair_item) {
+  build_csr(data, pair_user, pair_item, &pair_user);
 }
 
 void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {

@@ -50,6 +50,10 @@ struct ImplicitDataset {
 // held-out pair is also a training positive). Arrays test_item/validation_item must already be set.
 void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
                         const std::vector<int32_t>& pair_item);
+// The same, reusing pair_user's memory for train_user (fresh memory is what building the CSR of a big
+// table costs most: the kernel zeroes every new page). pair_user is left empty.
+void build_training_csr(ImplicitDataset& data, std::vector<int32_t>&& pair_user,
+                        const std::vector<int32_t>& pair_item);
 
 // Draws eval_negatives (n per user with a test item) with the scheme of sampling_core.h, in parallel;
 // the result depends on (seed, data) only, not on the thread count.

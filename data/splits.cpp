@@ -125,9 +125,8 @@ void check_fraction(double f) {
   if (!(f >= 0.0 && f <= 1.0)) throw std::invalid_argument("test_fraction must be in [0, 1]");
 }
 
-}  // namespace
-
-ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
+// All of leave_one_out but the training CSR: sizes, IdMaps, titles, test and validation items.
+ImplicitDataset held_out_items(const Interactions& x, bool validation) {
   ImplicitDataset data;
   data.num_users = x.num_users();
   data.num_items = x.num_items();
@@ -152,7 +151,20 @@ ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
     for (int32_t u = 0; u < data.num_users; ++u)
       if (third[u] >= 0) data.validation_item[u] = second[u];
   }
+  return data;
+}
+
+}  // namespace
+
+ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
+  ImplicitDataset data = held_out_items(x, validation);
   build_training_csr(data, x.user, x.item);
+  return data;
+}
+
+ImplicitDataset leave_one_out(Interactions&& x, bool validation) {
+  ImplicitDataset data = held_out_items(x, validation);
+  build_training_csr(data, std::move(x.user), x.item);
   return data;
 }
 

@@ -1,7 +1,7 @@
-// leave_one_out and build_training_csr against a plain implementation of the rules in splits.h, on
-// random data big enough for the parallel paths (rows in no particular order, tied timestamps,
-// repeated pairs, users with one or two distinct items, a small and a huge catalogue), for several
-// thread counts.
+// leave_one_out and build_training_csr (both overloads of each) against a plain implementation of the
+// rules in splits.h, on random data big enough for the parallel paths (rows in no particular order,
+// tied timestamps, repeated pairs, users with one or two distinct items, a small and a huge
+// catalogue), for several thread counts.
 #include <doctest/doctest.h>
 #include <omp.h>
 
@@ -100,6 +100,7 @@ TEST_CASE("leave_one_out = the rules, for any thread count (small and huge catal
         CAPTURE(threads);
         omp_set_num_threads(threads);
         check_same(leave_one_out(x, validation), want);
+        check_same(leave_one_out(Interactions(x), validation), want);  // the overload reusing memory
       }
     }
   }
@@ -121,4 +122,14 @@ TEST_CASE("build_training_csr: items already sorted, unsorted, repeated, held ou
   CHECK(d.train_user == std::vector<int32_t>{0, 0, 2, 2, 2, 2, 2, 2, 2});
   CHECK(d.item_popularity[3] == 1);
   CHECK(d.item_popularity[150] == 0);
+  ImplicitDataset e;  // the overload that takes the users' memory gives the same
+  e.num_users = d.num_users;
+  e.num_items = d.num_items;
+  e.test_item = d.test_item;
+  e.validation_item = d.validation_item;
+  build_training_csr(e, std::vector<int32_t>(user), item);
+  CHECK(e.train_offsets == d.train_offsets);
+  CHECK(e.train_item == d.train_item);
+  CHECK(e.train_user == d.train_user);
+  CHECK(e.item_popularity == d.item_popularity);
 }
