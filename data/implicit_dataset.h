@@ -50,6 +50,10 @@ struct ImplicitDataset {
 // held-out pair is also a training positive). Arrays test_item/validation_item must already be set.
 void build_training_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
                         const std::vector<int32_t>& pair_item);
+// The same, reusing pair_user's memory for train_user (fresh memory is what building the CSR of a big
+// table costs most: the kernel zeroes every new page). pair_user is left empty.
+void build_training_csr(ImplicitDataset& data, std::vector<int32_t>&& pair_user,
+                        const std::vector<int32_t>& pair_item);
 
 // A 64-bit fingerprint of everything a model trained on this data depends on: the raw ids behind the
 // dense ids, the training pairs, the held-out items and the evaluation negatives. The same rows in

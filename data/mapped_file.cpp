@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "data/error.h"
@@ -19,7 +20,8 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
   struct stat info {};
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
-    throw DataError(path, "not a regular file");
+    throw DataError(path, S_ISDIR(info.st_mode) ? "is a folder, not a file (name the file inside it)"
+                                                : "not a regular file");
   }
   size_ = static_cast<size_t>(info.st_size);
   if (size_ > 0) {
@@ -33,6 +35,15 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     data_ = static_cast<const char*>(map);
   }
   ::close(fd);  // the mapping stays valid without the descriptor
+}
+
+void MappedFile::release(const char* begin, const char* end) const {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = (reinterpret_cast<uintptr_t>(begin) + page - 1) / page * page;  // round up
+  const uintptr_t last = reinterpret_cast<uintptr_t>(end) / page * page;                  // round down
+  // MADV_DONTNEED on a read-only file mapping only unmaps: nothing is lost, and it cannot fail on a
+  // range of our own mapping, so the result is not checked.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 MappedFile::~MappedFile() {

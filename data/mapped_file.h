@@ -1,5 +1,7 @@
 // MappedFile: a read-only memory map of a whole file (POSIX mmap), so parsers read bytes in place
-// with no copy and no per-line I/O. The map is released when the object dies.
+// with no copy and no per-line I/O. The map is released when the object dies; a parser done with a
+// part of the file can drop that part's pages early (release), so a big file read front to back
+// never has more than a few MiB of it counted in the process's resident memory.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,10 @@ class MappedFile {
   size_t size() const { return size_; }
   std::string_view view() const { return {data_, size_}; }
   const std::string& path() const { return path_; }
+
+  // Drops the pages lying wholly inside [begin, end) from this process's memory. The bytes stay valid:
+  // they remain in the kernel's page cache, and reading them again maps them back in.
+  void release(const char* begin, const char* end) const;
 
  private:
   std::string path_;

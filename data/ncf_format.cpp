@@ -22,16 +22,32 @@ bool file_exists(const std::string& path) {
 int32_t parse_dense_id(std::string_view field, const std::string& path, int64_t line, int column,
                        const char* role) {
   int64_t value = 0;
-  const text::NumberStatus status = text::parse_int64(field, value);
-  if (status == text::NumberStatus::kNotNumber)
+  const ParseStatus status = text::parse_int64(field, value);
+  if (status == ParseStatus::not_a_number)
     throw DataError(
         path, line, column,
         std::string("non-number: expected an integer ") + role + ", found " + text::excerpt(field));
-  if (status == text::NumberStatus::kOverflow || value < 0 || value >= std::numeric_limits<int32_t>::max())
+  if (status == ParseStatus::out_of_range || value < 0 || value >= std::numeric_limits<int32_t>::max())
     throw DataError(path, line, column,
                     std::string("id overflow: ") + role + " " + text::excerpt(field) +
                         " is not a dense id in [0, 2^31-1)");
   return static_cast<int32_t>(value);
+}
+
+// The user and item ids of every row as written in the file: the NCF files' ids are dense already
+// (parse_delimited with dense_ids checked that they lie in [0, 2^31-1)).
+struct IdsAsWritten {
+  std::vector<int32_t> user, item;
+};
+IdsAsWritten ids_as_written(const Interactions& x) {
+  IdsAsWritten ids;
+  ids.user.resize(x.user.size());
+  ids.item.resize(x.item.size());
+  for (size_t r = 0; r < x.user.size(); ++r) {
+    ids.user[r] = static_cast<int32_t>(x.users.raw(x.user[r]));
+    ids.item[r] = static_cast<int32_t>(x.items.raw(x.item[r]));
+  }
+  return ids;
 }
 
 struct NegativeLines {
@@ -48,7 +64,7 @@ NegativeLines read_negative_lines(const std::string& path) {
   out.offsets.push_back(0);
   const char* end = file.data() + file.size();
   int64_t line = 1;
-  for (const char* p = file.data(); p < end; ++line) {
+  for (const char* p = text::skip_byte_order_mark(file.data(), end); p < end; ++line) {
     const char* stop = text::line_end(p, end);
     const char* next = stop + 1;
     stop = text::strip_cr(p, stop);
@@ -88,7 +104,7 @@ NegativeLines read_negative_lines(const std::string& path) {
 // with drawn evaluation negatives, hand the model untrainable, easy negatives.
 struct IdSource {
   std::string path;
-  const std::vector<int64_t>* rows;     // a rating file's column, or
+  const std::vector<int32_t>* rows;     // a rating file's column, or
   const NegativeLines* negative_lines;  // the negatives file's pairs and negatives
 };
 
@@ -134,8 +150,10 @@ ImplicitDataset read_ncf(const std::string& prefix) {
   const std::string negative_path = prefix + ".test.negative";
   // user, item, rating; a 4th (timestamp) column is allowed and not needed: the split is given.
   const DelimitedFormat format{"\t", false, "0", "1", "2", ""};
-  const RawTable train = parse_delimited(train_path, format, true);
-  const RawTable test = parse_delimited(test_path, format, true);
+  ParseOptions dense;
+  dense.dense_ids = true;
+  const IdsAsWritten train = ids_as_written(parse_delimited(train_path, format, dense));
+  const IdsAsWritten test = ids_as_written(parse_delimited(test_path, format, dense));
   NegativeLines negatives;
   const bool have_negatives = file_exists(negative_path);
   if (have_negatives) negatives = read_negative_lines(negative_path);
@@ -152,19 +170,17 @@ ImplicitDataset read_ncf(const std::string& prefix) {
 
   data.test_item.assign(data.num_users, -1);
   data.validation_item.assign(data.num_users, -1);
-  for (int64_t r = 0; r < test.size(); ++r) {
+  for (size_t r = 0; r < test.user.size(); ++r) {
     // A test user absent from training is valid (real NCF-format sets hold them; the reference code
     // evaluates them with untrained embeddings): load.h counts them and can drop them.
     const int64_t u = test.user[r];
     if (data.test_item[u] >= 0)
       throw DataError(test_path, line_of_row(test_path, false, r), 1,
                       "user " + std::to_string(u) + " has a second test pair (leave-one-out allows one)");
-    data.test_item[u] = static_cast<int32_t>(test.item[r]);
+    data.test_item[u] = test.item[r];
   }
 
-  const std::vector<int32_t> train_user(train.user.begin(), train.user.end());
-  const std::vector<int32_t> train_item(train.item.begin(), train.item.end());
-  build_training_csr(data, train_user, train_item);
+  build_training_csr(data, train.user, train.item);
 
   if (have_negatives) {
     int64_t per_user = 0;

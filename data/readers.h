@@ -1,10 +1,9 @@
 // Readers of rating files into Interactions: MovieLens u.data / ratings.dat / ratings.csv, a generic
 // delimited reader driven by a column map, and the two MovieLens title files.
 //
-// All readers memory-map the file, split it into one chunk per OpenMP thread at line boundaries and
-// parse the chunks in parallel straight into preallocated columns (std::from_chars, no allocation per
-// line). CRLF line ends and blank lines are accepted silently. Raw ids become dense ids in order of
-// first appearance in the file, so the result does not depend on the thread count.
+// The rating readers memory-map the file and parse chunks of it in parallel straight into the columns
+// (delimited_parser.h). CRLF line ends and blank lines are accepted silently. Raw ids become dense ids
+// in order of first appearance in the file, so the result does not depend on the thread count.
 // Any problem throws DataError naming file, line and column (1-based field number).
 #pragma once
 

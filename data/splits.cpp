@@ -1,6 +1,8 @@
 // leave_one_out, ratio_split and temporal_ratio_split (rules in splits.h).
 #include "data/splits.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -11,20 +13,83 @@
 namespace ncf::data {
 namespace {
 
-// Index of the latest row per user by (timestamp, row), among rows whose item is not excluded[user]
-// (pass an empty `excluded` for none); -1 for a user with no such row. One sequential pass: the per-user
-// state is small and stays in cache, so this is faster than grouping rows by user first.
+// Folds every row into a per-user state: add(state[x.user[r]], r) for each row r in file order. Each
+// thread folds one contiguous range of rows into its own states (small, cache-resident); the ranges'
+// states are then combined in row order, merge(earlier, later) -> combined, which must give what one
+// sequential pass would.
+template <class State, class Add, class Merge>
+std::vector<State> fold_rows_per_user(const Interactions& x, const Add& add, const Merge& merge) {
+  const int64_t rows = x.size();
+  constexpr int64_t kRowsPerThread = int64_t{1} << 18;  // fewer rows than this: not worth a thread
+  const int parts = static_cast<int>(std::clamp<int64_t>(rows / kRowsPerThread, 1, omp_get_max_threads()));
+  std::vector<std::vector<State>> states(static_cast<size_t>(parts));
+#pragma omp parallel for schedule(static, 1) num_threads(parts)
+  for (int part = 0; part < parts; ++part) {
+    std::vector<State>& state = states[part];
+    state.assign(static_cast<size_t>(x.num_users()), State{});
+    for (int64_t r = rows * part / parts, end = rows * (part + 1) / parts; r < end; ++r)
+      add(state[x.user[r]], r);
+  }
+  std::vector<State>& state = states[0];
+  for (int part = 1; part < parts; ++part)
+    for (int32_t u = 0; u < x.num_users(); ++u) state[u] = merge(state[u], states[part][u]);
+  return std::move(state);
+}
+
+// Whether row r comes after row b in the leave-one-out order (timestamp, then row); every row comes
+// after "none" (-1), and "none" after nothing.
+bool later(const Interactions& x, int64_t r, int64_t b) {
+  if (r < 0 || b < 0) return b < 0 && r >= 0;
+  return x.timestamp[r] > x.timestamp[b] || (x.timestamp[r] == x.timestamp[b] && r > b);
+}
+
+// Per user, the latest row and the latest row whose item differs from the latest row's item (-1 when
+// none), in one pass over the rows.
+struct LatestTwo {
+  int64_t latest = -1;
+  int64_t other = -1;  // latest row with x.item != x.item[latest]
+};
+
+std::vector<LatestTwo> latest_two_rows(const Interactions& x) {
+  const auto add = [&](LatestTwo& s, int64_t r) {  // r is after every row seen so far in the file
+    if (later(x, r, s.latest)) {
+      // The old latest row is now the latest with another item -- unless it has r's item, in which case
+      // `other` already is the latest row without that item.
+      if (s.latest >= 0 && x.item[s.latest] != x.item[r]) s.other = s.latest;
+      s.latest = r;
+    } else if (x.item[r] != x.item[s.latest] && later(x, r, s.other)) {
+      s.other = r;
+    }
+  };
+  const auto merge = [&](const LatestTwo& a, const LatestTwo& b) {
+    LatestTwo m;
+    m.latest = later(x, b.latest, a.latest) ? b.latest : a.latest;
+    // Each part's latest row without m.latest's item: its latest row, or else its `other`.
+    const auto candidate = [&](const LatestTwo& p) {
+      return p.latest >= 0 && x.item[p.latest] != x.item[m.latest] ? p.latest : p.other;
+    };
+    const int64_t from_a = candidate(a), from_b = candidate(b);
+    m.other = later(x, from_b, from_a) ? from_b : from_a;
+    return m;
+  };
+  return fold_rows_per_user<LatestTwo>(x, add, merge);
+}
+
+// Per user, the latest row whose item is neither excluded_a[user] nor excluded_b[user]; -1 when none.
 std::vector<int64_t> latest_rows(const Interactions& x, const std::vector<int32_t>& excluded_a,
                                  const std::vector<int32_t>& excluded_b) {
-  std::vector<int64_t> best(x.num_users(), -1);
-  for (int64_t r = 0; r < x.size(); ++r) {
+  struct Latest {
+    int64_t row = -1;
+  };
+  const auto add = [&](Latest& s, int64_t r) {
     const int32_t u = x.user[r];
-    if (!excluded_a.empty() && x.item[r] == excluded_a[u]) continue;
-    if (!excluded_b.empty() && x.item[r] == excluded_b[u]) continue;
-    const int64_t b = best[u];
-    if (b < 0 || x.timestamp[r] >= x.timestamp[b]) best[u] = r;  // >=: a later row wins a tie
-  }
-  return best;
+    if (x.item[r] != excluded_a[u] && x.item[r] != excluded_b[u] && later(x, r, s.row)) s.row = r;
+  };
+  const auto merge = [&](const Latest& a, const Latest& b) { return later(x, b.row, a.row) ? b : a; };
+  const std::vector<Latest> latest = fold_rows_per_user<Latest>(x, add, merge);
+  std::vector<int64_t> rows(latest.size());
+  for (size_t u = 0; u < latest.size(); ++u) rows[u] = latest[u].row;
+  return rows;
 }
 
 std::vector<int32_t> items_of(const Interactions& x, const std::vector<int64_t>& rows) {
@@ -60,9 +125,8 @@ void check_fraction(double f) {
   NCF_CHECK(f >= 0.0 && f <= 1.0, "test_fraction must be in [0, 1], got " << f);
 }
 
-}  // namespace
-
-ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
+// All of leave_one_out but the training CSR: sizes, IdMaps, titles, test and validation items.
+ImplicitDataset held_out_items(const Interactions& x, bool validation) {
   ImplicitDataset data;
   data.num_users = x.num_users();
   data.num_items = x.num_items();
@@ -71,10 +135,13 @@ ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
   data.titles = x.titles;
   data.source = x.source;
 
-  const std::vector<int32_t> none;
-  std::vector<int32_t> latest = items_of(x, latest_rows(x, none, none));
+  const std::vector<LatestTwo> latest_two = latest_two_rows(x);
+  std::vector<int32_t> latest(data.num_users), second(data.num_users);
+  for (int32_t u = 0; u < data.num_users; ++u) {
+    latest[u] = latest_two[u].latest >= 0 ? x.item[latest_two[u].latest] : -1;
+    second[u] = latest_two[u].other >= 0 ? x.item[latest_two[u].other] : -1;
+  }
   // A second distinct item must exist for the test item to be held out.
-  std::vector<int32_t> second = items_of(x, latest_rows(x, latest, none));
   data.test_item.assign(data.num_users, -1);
   data.validation_item.assign(data.num_users, -1);
   for (int32_t u = 0; u < data.num_users; ++u)
@@ -84,7 +151,20 @@ ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
     for (int32_t u = 0; u < data.num_users; ++u)
       if (third[u] >= 0) data.validation_item[u] = second[u];
   }
+  return data;
+}
+
+}  // namespace
+
+ImplicitDataset leave_one_out(const Interactions& x, bool validation) {
+  ImplicitDataset data = held_out_items(x, validation);
   build_training_csr(data, x.user, x.item);
+  return data;
+}
+
+ImplicitDataset leave_one_out(Interactions&& x, bool validation) {
+  ImplicitDataset data = held_out_items(x, validation);
+  build_training_csr(data, std::move(x.user), x.item);
   return data;
 }
 

@@ -23,6 +23,9 @@
 namespace ncf::data {
 
 ImplicitDataset leave_one_out(const Interactions& interactions, bool validation = false);
+// The same for a table that is not needed afterwards (e.g. leave_one_out(binarize(read(...)))): its
+// user column's memory becomes the training users'. Leaves `interactions` valid but unspecified.
+ImplicitDataset leave_one_out(Interactions&& interactions, bool validation = false);
 
 struct ExplicitDataset {
   Interactions train, test;

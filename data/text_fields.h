@@ -3,15 +3,19 @@
 // Internal to data/: the public entry points are in readers.h and ncf_format.h.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
+#include "base/parse.h"
+
 namespace ncf::data::text {
 
-enum class NumberStatus { kOk, kNotNumber, kOverflow };
+using ncf::ParseStatus;
 
 // Drops spaces and tabs around a field (" 4.0" is accepted; "4.0x" is not).
 inline std::string_view trim(std::string_view field) {
@@ -20,52 +24,55 @@ inline std::string_view trim(std::string_view field) {
   return field;
 }
 
-inline NumberStatus parse_int64(std::string_view field, int64_t& out) {
-  field = trim(field);
-  if (!field.empty() && field.front() == '+') field.remove_prefix(1);
-  const char* end = field.data() + field.size();
-  const auto [ptr, ec] = std::from_chars(field.data(), end, out);
-  if (ec == std::errc::result_out_of_range) return NumberStatus::kOverflow;
-  if (ec != std::errc() || ptr != end || field.empty()) return NumberStatus::kNotNumber;
-  return NumberStatus::kOk;
+// A field as an integer: the strict parse of base/parse.h after trimming spaces and tabs.
+inline ParseStatus parse_int64(std::string_view field, int64_t& out) {
+  return ncf::parse_int64(trim(field), out);
 }
 
-// Float parsing with an exact fast path for short decimals ("4", "3.5", "0.25"): when the digits form an
-// integer m < 2^24 with k <= 10 fraction digits, m and 10^k are exact floats and one IEEE division
-// rounds m / 10^k correctly -- the same float std::from_chars returns, several times faster.
-inline NumberStatus parse_float(std::string_view field, float& out) {
-  field = trim(field);
-  {
-    const char* p = field.data();
-    const char* end = p + field.size();
-    bool negative = false;
-    if (p != end && (*p == '-' || *p == '+')) negative = (*p++ == '-');
-    uint32_t mantissa = 0;
-    int digits = 0, fraction_digits = -1;
-    for (; p != end; ++p) {
-      if (*p >= '0' && *p <= '9') {
-        mantissa = mantissa * 10 + static_cast<uint32_t>(*p - '0');
-        if (++digits > 7) break;  // 10^7 < 2^24: stop before the mantissa can lose exactness
-        if (fraction_digits >= 0) ++fraction_digits;
-      } else if (*p == '.' && fraction_digits < 0) {
-        fraction_digits = 0;
-      } else {
-        break;
-      }
-    }
-    if (p == end && digits > 0) {
-      static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f};
-      const float value = static_cast<float>(mantissa) / kPow10[fraction_digits < 0 ? 0 : fraction_digits];
-      out = negative ? -value : value;
-      return NumberStatus::kOk;
+// The exact case of float parsing for short decimals ("4", "3.5", "0.25", "-1.5"): when the digits of
+// [p, end) form an integer m with at most 7 digits (so m < 2^24) and k fraction digits, m and 10^k are
+// exact floats and one IEEE division rounds m / 10^k correctly -- the same float std::from_chars returns,
+// several times faster. Returns false, leaving `out` alone, for any other text.
+inline bool parse_short_decimal(const char* p, const char* end, float& out) {
+  bool negative = false;
+  if (p != end && (*p == '-' || *p == '+')) negative = (*p++ == '-');
+  uint32_t mantissa = 0;
+  int digits = 0, fraction_digits = -1;
+  for (; p != end; ++p) {
+    if (*p >= '0' && *p <= '9') {
+      mantissa = mantissa * 10 + static_cast<uint32_t>(*p - '0');
+      if (++digits > 7) return false;  // 10^7 < 2^24: more digits could lose exactness
+      if (fraction_digits >= 0) ++fraction_digits;
+    } else if (*p == '.' && fraction_digits < 0) {
+      fraction_digits = 0;
+    } else {
+      return false;
     }
   }
+  if (digits == 0) return false;
+  static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f};
+  const float value = static_cast<float>(mantissa) / kPow10[fraction_digits < 0 ? 0 : fraction_digits];
+  out = negative ? -value : value;
+  return true;
+}
+
+// Float parsing: short decimals through parse_short_decimal, anything else through std::from_chars.
+// "nan" and "inf" are not numbers here (a rating must be finite), nor is a value beyond float's range.
+inline ParseStatus parse_float(std::string_view field, float& out) {
+  field = trim(field);
+  if (parse_short_decimal(field.data(), field.data() + field.size(), out)) return ParseStatus::ok;
   if (!field.empty() && field.front() == '+') field.remove_prefix(1);
   const char* end = field.data() + field.size();
   const auto [ptr, ec] = std::from_chars(field.data(), end, out);
-  if (ec == std::errc::result_out_of_range) return NumberStatus::kOverflow;
-  if (ec != std::errc() || ptr != end || field.empty()) return NumberStatus::kNotNumber;
-  return NumberStatus::kOk;
+  if (ec == std::errc::result_out_of_range) return ParseStatus::out_of_range;
+  if (ec != std::errc() || ptr != end || field.empty() || !std::isfinite(out))
+    return ParseStatus::not_a_number;
+  return ParseStatus::ok;
+}
+
+// Past a UTF-8 byte-order mark (EF BB BF) at the start of a file, which some editors write.
+inline const char* skip_byte_order_mark(const char* begin, const char* end) {
+  return end - begin >= 3 && std::memcmp(begin, "\xEF\xBB\xBF", 3) == 0 ? begin + 3 : begin;
 }
 
 // Position of the next separator in [p, end), or end. One-character separators use memchr.
@@ -133,6 +140,69 @@ inline const char* line_end(const char* p, const char* end) {
 }
 inline const char* strip_cr(const char* begin, const char* stop) {
   return (stop > begin && stop[-1] == '\r') ? stop - 1 : stop;
+}
+
+// ---- fast scanners (eight bytes at a time) ----
+//
+// The parser's fast path reads plain decimal digits with SWAR ("SIMD within a register"): eight text
+// bytes loaded into one uint64_t are tested and converted with a few integer operations, instead of a
+// loop with a branch per digit. Byte i of the word is the byte at p + i: the byte order is little-endian.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the SWAR scanners assume a little-endian machine");
+
+// Mask with the high bit set in every byte of x that is not an ASCII digit. Taken byte by byte, b is a
+// digit iff neither b + 0x46 (>= 0x80 for b > '9') nor b - 0x30 (wraps to >= 0x80 for b < '0') has its
+// high bit set. Carries and borrows only travel towards higher bytes and digits cause none, so the
+// lowest flagged byte -- the first non-digit -- is always exact; bytes after it may be wrong.
+inline uint64_t non_digit_bytes(uint64_t x) {
+  return ((x + 0x4646464646464646ull) | (x - 0x3030303030303030ull)) & 0x8080808080808080ull;
+}
+
+// The number written by the first n (1..8) bytes of x, all digits: the digits are shifted to the top
+// (so the bytes after them drop out and zeros lead), then neighbours are combined pairwise: 2-digit
+// numbers in 16-bit lanes, 4-digit numbers in 32-bit lanes, then the 8-digit number. No lane
+// overflows (99 < 2^8, 9999 < 2^16, 99999999 < 2^32).
+inline uint64_t digits_value(uint64_t x, int n) {
+  uint64_t d = (x - 0x3030303030303030ull) << (8 * (8 - n));
+  d = (d * 10 + (d >> 8)) & 0x00FF00FF00FF00FFull;
+  d = (d * 100 + (d >> 16)) & 0x0000FFFF0000FFFFull;
+  return (d * 10000 + (d >> 32)) & 0xFFFFFFFFull;
+}
+
+// Reads the digits starting at p into value and returns the position after them; digits is their count.
+// Stops early, with digits > 18, on a longer run (the caller rejects those: 19 digits may not fit int64).
+// Reads 8-byte words, the last one starting at the first non-digit at the latest: the caller guarantees
+// that the 8 bytes from there on can be read.
+inline const char* scan_digits(const char* p, uint64_t& value, int& digits) {
+  static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+  value = 0;
+  digits = 0;
+  for (;;) {
+    uint64_t x;
+    std::memcpy(&x, p, 8);  // an unaligned load, as one instruction
+    const uint64_t stops = non_digit_bytes(x);
+    const int n = stops ? __builtin_ctzll(stops) / 8 : 8;
+    if (n > 0) value = value * kPow10[n] + digits_value(x, n);
+    digits += n;
+    p += n;
+    if (n < 8 || digits > 18) return p;
+  }
+}
+
+// Number of '\n' bytes in [p, end). Blocks of 32 bytes are compared into 32 one-byte counters, a loop
+// the compiler turns into a few vector compares and adds per block; the counters are summed and reset
+// every 255 blocks, before one could overflow. (std::count keeps a 64-bit sum per byte, which
+// vectorises poorly: about ten times slower.)
+inline int64_t count_newlines(const char* p, const char* end) {
+  int64_t total = 0;
+  while (end - p >= 32) {
+    uint8_t counters[32] = {};
+    const int64_t blocks = std::min<int64_t>((end - p) / 32, 255);
+    for (int64_t b = 0; b < blocks; ++b, p += 32)
+      for (int k = 0; k < 32; ++k) counters[k] += p[k] == '\n';
+    for (const uint8_t count : counters) total += count;
+  }
+  for (; p < end; ++p) total += *p == '\n';
+  return total;
 }
 
 // A short, printable excerpt of a bad field for error messages.

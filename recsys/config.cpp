@@ -737,6 +737,9 @@ void check_config_files(const ExperimentConfig& c, const std::string& root) {
   const std::string& source = c.source.empty() ? std::string("config") : c.source;
   auto missing = [&](const std::string& key, const std::string& written, const std::string& resolved,
                      const std::string& what) {
+    if (is_directory(resolved) && what.find("folder") == std::string::npos)
+      throw ConfigError(source + ": " + key + " \"" + written + "\": " + resolved +
+                        " is a folder, not a file (name the ratings file inside it)");
     throw ConfigError(source + ": " + key + " \"" + written + "\": " + what + " " + resolved + " not found" +
                       data_hint(written));
   };

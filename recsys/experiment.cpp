@@ -223,8 +223,8 @@ RunResult run_experiment(const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   Logger log(options.quiet);
-  NCF_CHECK(options.root.empty() || is_directory(options.root),
-            "--root " << options.root << " is not a folder (relative paths in configs start there)");
+  if (!options.root.empty() && !is_directory(options.root))
+    throw ConfigError("--root " + options.root + " is not a folder (relative paths in configs start there)");
 
   // 1. The config: from the file (+ overrides), or from the run folder being resumed. Nothing is
   //    written until every check of this step and of step 2 has passed.

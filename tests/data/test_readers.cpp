@@ -121,6 +121,30 @@ TEST_CASE("malformed files: each error names file, line, column and the problem"
   }
 }
 
+TEST_CASE("a UTF-8 byte-order mark at the start of a file is skipped") {
+  TempDir dir;
+  const std::string bom = "\xEF\xBB\xBF";
+  const Interactions csv =
+      read_movielens_csv(dir.file("r.csv", bom + "userId,movieId,rating,timestamp\n7,9,4.5,1\n"));
+  CHECK(csv.users.raw(0) == 7);
+  const Interactions udata = read_movielens_udata(dir.file("u.data", bom + "3\t4\t5\t6\n"));
+  CHECK(udata.users.raw(0) == 3);
+  const Titles titles =
+      read_titles_movies_csv(dir.file("movies.csv", bom + "movieId,title,genres\n9,Nine,x\n"));
+  CHECK(titles.at(9) == "Nine");
+}
+
+TEST_CASE("non-finite ratings and a folder as a path are named errors") {
+  TempDir dir;
+  for (const char* value : {"nan", "inf", "-Infinity", "1e999"}) {
+    CAPTURE(value);
+    const auto path =
+        dir.file("r.csv", std::string("userId,movieId,rating,timestamp\n1,2,3,4\n1,3,") + value + ",5\n");
+    check_data_error([&] { read_movielens_csv(path); }, {"r.csv:3:", "column 3", "rating"});
+  }
+  check_data_error([&] { read_movielens_csv(dir.dir()); }, {"is a folder, not a file"});
+}
+
 TEST_CASE("errors in a large file report the first bad line, whichever thread found it") {
   TempDir dir;
   std::string text;
