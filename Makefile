@@ -5,6 +5,8 @@
 #   make deps     install (apt) only what is missing: cmake, g++, doctest, nlohmann/json
 #   make data NAME=ml-100k [FROM=../shared/data]   fetch or copy a data set into datasets/
 #   make bench    the benchmarks (JSON results in build/bench/)
+#   make sanitize the CPU suites under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   make fuzz     the libFuzzer targets, FUZZ_SECONDS each (default 12), from fuzz/corpus/ (build-fuzz/)
 #   make format   clang-format every source file
 # Variables: BUILD=dir, CUDA=OFF (CPU-only build), CMAKE_FLAGS="..." (passed to cmake), JOBS=n.
 
@@ -25,7 +27,7 @@ else
 CUDA_FLAGS := -DNCF_WITH_CUDA=OFF
 endif
 
-.PHONY: all build deps test run data bench format clean
+.PHONY: all build deps test run data bench format clean sanitize fuzz
 
 all: build
 
@@ -52,8 +54,16 @@ data:
 bench: build
 	bash scripts/run_benchmarks.sh $(BUILD)
 
+sanitize: deps
+	bash scripts/run_sanitized_tests.sh build-asan
+
+FUZZ_SECONDS ?= 12
+fuzz:
+	@bash scripts/install_deps.sh fuzz
+	bash scripts/run_fuzzers.sh $(FUZZ_SECONDS)
+
 format:
 	clang-format -i $$(git ls-files '*.h' '*.cpp' '*.cu' '*.cuh')
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, with apt, only what the build needs and this machine lacks: cmake, g++, make,
-# doctest and nlohmann/json. Where everything is present it calls no package manager at all
+# doctest and nlohmann/json; with the argument "fuzz", also clang with its fuzzer runtime and
+# OpenMP (scripts/run_fuzzers.sh). Where everything is present it calls no package manager at all
 # (the GPU machine has no registry). CUDA is never installed: it is used when /usr/local/cuda exists.
+#   scripts/install_deps.sh [fuzz]
 set -euo pipefail
 
 missing=()
@@ -11,6 +13,19 @@ command -v make >/dev/null 2>&1 || missing+=(make)
 [ -f /usr/include/doctest/doctest.h ] || [ -f /usr/local/include/doctest/doctest.h ] || missing+=(doctest-dev)
 [ -f /usr/include/nlohmann/json.hpp ] || [ -f /usr/local/include/nlohmann/json.hpp ] || [ -n "${NCF_JSON_INCLUDE_DIR:-}" ] ||
   missing+=(nlohmann-json3-dev)
+
+if [ "${1:-}" = fuzz ]; then
+  command -v clang++ >/dev/null 2>&1 || missing+=(clang)
+  # libFuzzer's runtime and clang's OpenMP, each tried by compiling a one-line program.
+  probe="$(mktemp -d)"
+  printf 'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n' > "$probe/f.cpp"
+  command -v clang++ >/dev/null 2>&1 && clang++ -fsanitize=fuzzer "$probe/f.cpp" -o "$probe/f" >/dev/null 2>&1 ||
+    missing+=(libclang-rt-dev)
+  printf '#include <omp.h>\nint main() { return omp_get_max_threads() > 0 ? 0 : 1; }\n' > "$probe/o.cpp"
+  command -v clang++ >/dev/null 2>&1 && clang++ -fopenmp "$probe/o.cpp" -o "$probe/o" >/dev/null 2>&1 ||
+    missing+=(libomp-dev)
+  rm -rf "$probe"
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
