@@ -49,6 +49,9 @@ void cuda_csr_gram(const BinaryCsr& x, Tensor& out);
 void cuda_csr_gemm(const BinaryCsr& x, const Tensor& dense, Tensor& out);
 void cuda_csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift,
                         Tensor& out);
+void cuda_diagonal(const Tensor& a, Tensor& out);
+void cuda_add_diagonal_(Tensor& a, double value, bool fill);
+void cuda_scale_columns_(Tensor& a, const Tensor& factors);
 void cuda_cholesky_batched_(Tensor& a);
 void cuda_cholesky_solve_batched_(const Tensor& l, Tensor& b);
 void cuda_cholesky_(Tensor& a);
@@ -85,53 +88,96 @@ inline T dot_fixed(const T* x, const T* y, int64_t n) {
   return sum;
 }
 
-// Per-thread scratch, reused call after call so that steady state allocates nothing.
-template <class T>
+// Per-thread scratch buffers (one per slot), reused call after call: steady state allocates nothing.
+enum ScratchSlot { kFactorSlot, kGatherSlot, kSystemSlot };
+template <class T, int kSlot>
 T* thread_scratch(size_t count) {
   thread_local std::vector<T> buffer;
   if (buffer.size() < count) buffer.resize(count);
   return buffer.data();
 }
 
-// In-place Cholesky of the n x n matrix at a (leading dimension ld): reads the lower triangle,
-// writes L there and zeroes the strict upper triangle. Returns -1 on success, else the row whose
-// pivot was not positive (its value in *bad_pivot).
+// In-place Cholesky of the n x n row-major matrix u whose upper triangle holds A's: on return the
+// upper triangle holds U with A = U^T U (the strict lower triangle is not touched). Returns -1 on
+// success, else the row whose pivot was not positive (its value in *bad_pivot).
 //
-// The work is done on U = L^T in a row-major scratch, right-looking: for each j,
-//   U[j][j] = sqrt(U[j][j]),  U[j][j+1:] /= U[j][j],  U[i][i:] -= U[j][i] U[j][i:] for i > j,
-// every inner loop a contiguous row (an "axpy" that vectorises). Each U[i][c] receives its updates
-// in increasing j. That is ~3x faster than the row-by-row dot products of the textbook form for
-// k = 64, and copying A's lower triangle into U and L back costs two passes over k^2 / 2 values.
+// Right-looking, so that every update is a contiguous row operation: for each j,
+//   U[j][j] = sqrt(U[j][j]),  U[j][j+1:] *= 1 / U[j][j],  U[i][i:] -= U[j][i] U[j][i:] for i > j.
+// Rows j0..j0+3 are factorised first (a panel of 4), then each trailing row takes their 4 updates in
+// one pass, fma after fma in increasing j: the same operations in the same order as one j at a time
+// (so the same bits), with a quarter of the loads and stores of the trailing rows.
+template <class T>
+int64_t factor_upper(T* u, int64_t n, T* bad_pivot) {
+  constexpr int64_t kPanel = 4;
+  for (int64_t j0 = 0; j0 < n; j0 += kPanel) {
+    const int64_t j1 = std::min(n, j0 + kPanel);
+    for (int64_t j = j0; j < j1; ++j) {
+      T* u_j = u + j * n;
+      const T pivot = u_j[j];
+      if (!(pivot > T(0))) {  // also catches NaN
+        *bad_pivot = pivot;
+        return j;
+      }
+      const T diagonal = std::sqrt(pivot);
+      const T inverse = T(1) / diagonal;
+      u_j[j] = diagonal;
+#pragma omp simd
+      for (int64_t c = j + 1; c < n; ++c) u_j[c] *= inverse;
+      for (int64_t i = j + 1; i < j1; ++i) {  // the rest of the panel
+        const T factor = u_j[i];
+        T* u_i = u + i * n;
+#pragma omp simd
+        for (int64_t c = i; c < n; ++c) u_i[c] = mul_add(-factor, u_j[c], u_i[c]);
+      }
+    }
+    if (j1 - j0 == kPanel) {
+      const T *u0 = u + j0 * n, *u1 = u0 + n, *u2 = u1 + n, *u3 = u2 + n;
+      for (int64_t i = j1; i < n; ++i) {
+        const T f0 = -u0[i], f1 = -u1[i], f2 = -u2[i], f3 = -u3[i];
+        T* u_i = u + i * n;
+#pragma omp simd
+        for (int64_t c = i; c < n; ++c)
+          u_i[c] = mul_add(f3, u3[c], mul_add(f2, u2[c], mul_add(f1, u1[c], mul_add(f0, u0[c], u_i[c]))));
+      }
+    }  // a partial panel is the last one (j1 == n): no row trails it
+  }
+  return -1;
+}
+
+// In-place Cholesky of the n x n matrix at a (leading dimension ld): reads the lower triangle,
+// writes L there and zeroes the strict upper triangle. Returns -1 or the failing row, as above.
+// The work is done by factor_upper on U = L^T in a scratch; copying A's lower triangle in and L
+// back costs two passes over n^2 / 2 values, small next to the n^3 / 6 multiply-adds.
 template <class T>
 int64_t factor_lower(T* a, int64_t n, int64_t ld, T* bad_pivot) {
-  T* u = thread_scratch<T>(static_cast<size_t>(n * n));
+  T* u = thread_scratch<T, kFactorSlot>(static_cast<size_t>(n * n));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j <= i; ++j) u[j * n + i] = a[i * ld + j];
-  for (int64_t j = 0; j < n; ++j) {
-    T* u_j = u + j * n;
-    const T pivot = u_j[j];
-    if (!(pivot > T(0))) {  // also catches NaN
-      *bad_pivot = pivot;
-      return j;
-    }
-    const T diagonal = std::sqrt(pivot);
-    const T inverse = T(1) / diagonal;
-    u_j[j] = diagonal;
-#pragma omp simd
-    for (int64_t c = j + 1; c < n; ++c) u_j[c] *= inverse;
-    for (int64_t i = j + 1; i < n; ++i) {
-      const T factor = u_j[i];
-      T* u_i = u + i * n;
-#pragma omp simd
-      for (int64_t c = i; c < n; ++c) u_i[c] = mul_add(-factor, u_j[c], u_i[c]);
-    }
-  }
+  const int64_t bad = factor_upper(u, n, bad_pivot);
+  if (bad >= 0) return bad;
   for (int64_t i = 0; i < n; ++i) {
     T* row = a + i * ld;
     for (int64_t j = 0; j <= i; ++j) row[j] = u[j * n + i];
     for (int64_t j = i + 1; j < n; ++j) row[j] = T(0);
   }
   return -1;
+}
+
+// x <- (U^T U)^-1 x for the k x k upper factor u of factor_upper: forward U^T y = x in axpy form
+// (y_p = x_p / U[p][p], x[p+1:] -= y_p U[p][p+1:]), backward U x = y as dot products of row suffixes.
+template <class T>
+void solve_upper_factored(const T* u, int64_t k, T* x) {
+  for (int64_t p = 0; p < k; ++p) {
+    const T* u_p = u + p * k;
+    const T yp = x[p] / u_p[p];
+    x[p] = yp;
+#pragma omp simd
+    for (int64_t q = p + 1; q < k; ++q) x[q] = mul_add(-yp, u_p[q], x[q]);
+  }
+  for (int64_t j = k - 1; j >= 0; --j) {
+    const T* u_j = u + j * k;
+    x[j] = (x[j] - dot_fixed(u_j + j + 1, x + j + 1, k - j - 1)) / u_j[j];
+  }
 }
 
 template <class T>
@@ -196,14 +242,17 @@ struct SyrkTile {
 };
 constexpr int64_t kSyrkDepth = 128;  // rows of Y gathered at a time: 32 KiB for k = 64 in f32
 
-// a (k x k, leading dimension k), lower triangle += Y^T Y for the m rows of y (m x kp, kp >= k a
-// multiple of kCols, zero-padded past column k). Tiles that hold no entry with c <= r are skipped;
-// each entry's sum runs over t = 0..m-1 in one accumulator and is then added to a.
-template <class T>
-void syrk_lower_add(const T* y, int64_t m, int64_t kp, int64_t k, T* a) {
+// a (k x k, leading dimension k) += Y^T Y for the m rows of y (m x kp, kp >= k a multiple of kCols,
+// zero-padded past column k), on its lower triangle (kUpper false) or its upper one (kUpper true).
+// Tiles holding no entry of that triangle are skipped; each entry's sum runs over t = 0..m-1 in one
+// accumulator and is then added to a. The two triangles get the same sums (the products commute).
+template <bool kUpper, class T>
+void syrk_add(const T* y, int64_t m, int64_t kp, int64_t k, T* a) {
   constexpr int kR = SyrkTile<T>::kRows, kC = SyrkTile<T>::kCols;
   for (int64_t c0 = 0; c0 < k; c0 += kC) {
-    for (int64_t r0 = c0; r0 < k; r0 += kR) {  // r0 >= c0: every other tile is above the diagonal
+    // Lower: rows r0 >= c0 (above that every entry has c > r). Upper: rows r0 < c0 + kC.
+    const int64_t r_begin = kUpper ? 0 : c0, r_end = kUpper ? std::min(k, c0 + kC) : k;
+    for (int64_t r0 = r_begin; r0 < r_end; r0 += kR) {
       T acc[kR][kC] = {};
       for (int64_t t = 0; t < m; ++t) {
         const T* row = y + t * kp;
@@ -215,9 +264,34 @@ void syrk_lower_add(const T* y, int64_t m, int64_t kp, int64_t k, T* a) {
       }
       for (int r = 0; r < kR && r0 + r < k; ++r) {
         T* out = a + (r0 + r) * k;
-        const int64_t last = std::min<int64_t>(r0 + r, k - 1);  // columns c0 .. last
-        for (int64_t c = c0; c <= last && c < c0 + kC; ++c) out[c] += acc[r][c - c0];
+        const int64_t first = kUpper ? std::max(c0, r0 + r) : c0;
+        const int64_t last = kUpper ? std::min(k, c0 + kC) : std::min(std::min(k, c0 + kC), r0 + r + 1);
+        for (int64_t c = first; c < last; ++c) out[c] += acc[r][c - c0];
       }
+    }
+  }
+}
+
+// Copies the rows indices[0..m) of `table` (k wide) into `gathered` (m x kp, zero-padded), and adds
+// them to `row_sum` (k) when it is not null, in order. The rows are scattered over the table (for
+// the items' half of iALS, over 35 MB of user factors), so the next ones are prefetched.
+template <class T>
+void gather_rows(const T* table, int64_t k, int64_t kp, const int32_t* indices, int64_t m, T* gathered,
+                 T* row_sum) {
+  constexpr int64_t kAhead = 8;  // rows prefetched ahead
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
+  for (int64_t t = 0; t < m; ++t) {
+    if (t + kAhead < m) {
+      const T* ahead = table + static_cast<int64_t>(indices[t + kAhead]) * k;
+      for (int64_t c = 0; c < k; c += kLine) __builtin_prefetch(ahead + c);
+    }
+    const T* src = table + static_cast<int64_t>(indices[t]) * k;
+    T* dst = gathered + t * kp;
+    for (int64_t c = 0; c < k; ++c) dst[c] = src[c];
+    for (int64_t c = k; c < kp; ++c) dst[c] = T(0);
+    if (row_sum != nullptr) {
+#pragma omp simd
+      for (int64_t c = 0; c < k; ++c) row_sum[c] += src[c];
     }
   }
 }
@@ -500,16 +574,11 @@ void cpu_csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& ba
       for (int64_t c = 0; c <= r; ++c) a[r * k + c] = base_data[r * k + c];
       a[r * k + r] += shift_data[s];
     }
-    T* gathered = thread_scratch<T>(static_cast<size_t>(kSyrkDepth * kp));
+    T* gathered = thread_scratch<T, kGatherSlot>(static_cast<size_t>(kSyrkDepth * kp));
     for (int32_t e0 = offsets[s]; e0 < offsets[s + 1]; e0 += static_cast<int32_t>(kSyrkDepth)) {
       const int64_t m = std::min<int64_t>(kSyrkDepth, offsets[s + 1] - e0);
-      for (int64_t t = 0; t < m; ++t) {
-        const T* src = rows_of + static_cast<int64_t>(indices[e0 + t]) * k;
-        T* dst = gathered + t * kp;
-        std::copy(src, src + k, dst);
-        for (int64_t c = k; c < kp; ++c) dst[c] = T(0);
-      }
-      syrk_lower_add(gathered, m, kp, k, a);
+      gather_rows(rows_of, k, kp, indices + e0, m, gathered, static_cast<T*>(nullptr));
+      syrk_add<false>(gathered, m, kp, k, a);
     }
     for (int64_t r = 0; r < k; ++r)
       for (int64_t c = r + 1; c < k; ++c) a[r * k + c] = a[c * k + r];
@@ -598,6 +667,182 @@ void csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& base, 
   }
   NCF_DISPATCH_FLOAT(table.dtype(), "csr_row_grams",
                      [&] { cpu_csr_row_grams<scalar_t>(x, table, base, shift, out); });
+}
+
+namespace {
+constexpr size_t kGpuSystemBytes = size_t{512} << 20;  // systems per batch of the GPU's row_gram_solve
+
+// For each row s: out[s] = A_s^-1 b_s with A_s = base + shift[s] I + sum_{c in row s} table[c]^T table[c]
+// and b_s = sum_{c in row s} table[c], in one pass per row while it is in cache: U = base's upper
+// triangle (read from its lower one) + shift, the rows gathered in blocks of kSyrkDepth (their sum
+// accumulating straight into out[s]), syrk_add on U's upper triangle, factor_upper in place, and the
+// two triangular solves. One row per work item, so its bits do not depend on the thread count.
+template <class T>
+void cpu_csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift,
+                            Tensor& out) {
+  constexpr int kC = SyrkTile<T>::kCols;
+  const int32_t* offsets = x.offsets.data<int32_t>();
+  const int32_t* indices = x.indices.data<int32_t>();
+  const int64_t k = table.dim(1), kp = (k + kC - 1) / kC * kC, rows = x.rows;
+  const T* rows_of = table.data<T>();
+  const T* base_data = base.data<T>();
+  const T* shift_data = shift.data<T>();
+  T* o = out.data<T>();
+  std::vector<int64_t> bad_row(static_cast<size_t>(rows), -1);
+  std::vector<T> bad_pivot(static_cast<size_t>(rows), T(0));
+#pragma omp parallel for schedule(dynamic, 8) if (rows * k * k >= kParallelCopy)
+  for (int64_t s = 0; s < rows; ++s) {
+    T* u = thread_scratch<T, kSystemSlot>(static_cast<size_t>(k * k));
+    T* gathered = thread_scratch<T, kGatherSlot>(static_cast<size_t>(kSyrkDepth * kp));
+    T* solution = o + s * k;
+    for (int64_t r = 0; r < k; ++r) {
+      for (int64_t c = r; c < k; ++c) u[r * k + c] = base_data[c * k + r];
+      u[r * k + r] += shift_data[s];
+      solution[r] = T(0);
+    }
+    for (int32_t e0 = offsets[s]; e0 < offsets[s + 1]; e0 += static_cast<int32_t>(kSyrkDepth)) {
+      const int64_t m = std::min<int64_t>(kSyrkDepth, offsets[s + 1] - e0);
+      gather_rows(rows_of, k, kp, indices + e0, m, gathered, solution);
+      syrk_add<true>(gathered, m, kp, k, u);
+    }
+    bad_row[s] = factor_upper(u, k, &bad_pivot[s]);
+    if (bad_row[s] < 0) solve_upper_factored(u, k, solution);
+  }
+  for (int64_t s = 0; s < rows; ++s)
+    NCF_CHECK(bad_row[s] < 0, "csr_row_gram_solve: the system of row "
+                                  << s << " (of " << rows << ") is not positive definite: pivot "
+                                  << bad_row[s] << " is " << bad_pivot[s] << " after elimination");
+}
+}  // namespace
+
+void csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift,
+                        Tensor& out) {
+  check_csr(x, "csr_row_gram_solve");
+  check_float(table, "csr_row_gram_solve", "table");
+  NCF_CHECK(table.ndim() == 2 && table.dim(0) == x.cols, "csr_row_gram_solve: table must be ("
+                                                             << x.cols << ", k) for a CSR of " << x.cols
+                                                             << " columns, got " << table.describe());
+  const int64_t k = table.dim(1);
+  NCF_CHECK(out.defined() && out.ndim() == 2 && out.dim(0) == x.rows && out.dim(1) == k &&
+                out.dtype() == table.dtype(),
+            "csr_row_gram_solve: out must be (" << x.rows << ", " << k << ") " << dtype_name(table.dtype())
+                                                << ", got " << out.describe());
+  check_same_device(table, out, "csr_row_gram_solve");
+  NCF_CHECK(!overlaps(out, table),
+            "csr_row_gram_solve: out " << out.describe() << " shares memory with table");
+  if (out.numel() == 0) return;
+  if (table.is_cuda()) {
+    // The same steps as separate batched ops, in chunks of rows whose systems fit kGpuSystemBytes:
+    // csr_row_grams builds them, csr_gemm writes the right-hand sides into out, cuSOLVER factorises,
+    // and the triangular solves overwrite out with the solutions.
+    const int64_t per_chunk = std::clamp<int64_t>(
+        static_cast<int64_t>(kGpuSystemBytes / (static_cast<size_t>(k * k) * dtype_size(table.dtype()))), 1,
+        x.rows);
+    Tensor systems = Tensor::empty({per_chunk, k, k}, table.dtype(), table.device());
+    for (int64_t begin = 0; begin < x.rows; begin += per_chunk) {
+      const int64_t end = std::min(x.rows, begin + per_chunk);
+      const BinaryCsr part = x.row_range(begin, end);
+      Tensor chunk = systems.rows(0, end - begin);
+      Tensor rhs = out.rows(begin, end);
+      csr_row_grams(part, table, base, shift.rows(begin, end), chunk);
+      csr_gemm(part, table, rhs);
+      try {
+        cholesky_batched_(chunk);
+      } catch (const Error& error) {
+        NCF_FAIL("csr_row_gram_solve: a system among rows ["
+                 << begin << ", " << end << ") is not positive definite: " << error.what());
+      }
+      cholesky_solve_batched_(chunk, rhs);
+    }
+    return;
+  }
+  // The shapes of base and shift are checked by csr_row_grams on the GPU path; here:
+  NCF_CHECK(base.defined() && base.ndim() == 2 && base.dim(0) == k && base.dim(1) == k &&
+                base.dtype() == table.dtype() && base.device() == table.device(),
+            "csr_row_gram_solve: base must be (" << k << ", " << k << ") " << dtype_name(table.dtype())
+                                                 << " on " << table.device() << ", got " << base.describe());
+  NCF_CHECK(shift.defined() && shift.ndim() == 1 && shift.dim(0) == x.rows &&
+                shift.dtype() == table.dtype() && shift.device() == table.device(),
+            "csr_row_gram_solve: shift must be (" << x.rows << ",) " << dtype_name(table.dtype()) << " on "
+                                                  << table.device() << ", got " << shift.describe());
+  check_same_device(x.offsets, table, "csr_row_gram_solve");
+  NCF_DISPATCH_FLOAT(table.dtype(), "csr_row_gram_solve",
+                     [&] { cpu_csr_row_gram_solve<scalar_t>(x, table, base, shift, out); });
+}
+
+// ---- diagonal helpers ---------------------------------------------------------------------------
+
+Tensor diagonal(const Tensor& a) {
+  check_float(a, "diagonal", "a");
+  NCF_CHECK(a.ndim() == 2 && a.dim(0) == a.dim(1),
+            "diagonal: expects a square (n, n) matrix, got " << a.describe());
+  const int64_t n = a.dim(0);
+  Tensor out = Tensor::empty({n}, a.dtype(), a.device());
+  if (n == 0) return out;
+  if (a.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_diagonal(a, out);
+    return out;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(a.dtype(), "diagonal", [&] {
+    const scalar_t* p = a.data<scalar_t>();
+    scalar_t* o = out.data<scalar_t>();
+    for (int64_t i = 0; i < n; ++i) o[i] = p[i * n + i];
+  });
+  return out;
+}
+
+namespace {
+void set_or_add_diagonal(Tensor& a, double value, bool fill, const char* op) {
+  check_float(a, op, "a");
+  NCF_CHECK(a.ndim() == 2 && a.dim(0) == a.dim(1),
+            op << ": expects a square (n, n) matrix, got " << a.describe());
+  const int64_t n = a.dim(0);
+  if (n == 0) return;
+  if (a.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_add_diagonal_(a, value, fill);
+    return;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(a.dtype(), op, [&] {
+    scalar_t* p = a.data<scalar_t>();
+    const scalar_t v = static_cast<scalar_t>(value);
+    for (int64_t i = 0; i < n; ++i) p[i * n + i] = fill ? v : p[i * n + i] + v;
+  });
+}
+
+// (OpenMP pragmas cannot sit inside NCF_DISPATCH_FLOAT's macro argument, hence a function.)
+template <class T>
+void cpu_scale_columns(T* p, int64_t rows, int64_t cols, const T* factors) {
+#pragma omp parallel for schedule(static) if (rows * cols >= kParallelCopy)
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) p[i * cols + j] *= factors[j];
+}
+}  // namespace
+
+void add_diagonal_(Tensor& a, double value) { set_or_add_diagonal(a, value, false, "add_diagonal_"); }
+void fill_diagonal_(Tensor& a, double value) { set_or_add_diagonal(a, value, true, "fill_diagonal_"); }
+
+void scale_columns_(Tensor& a, const Tensor& factors) {
+  check_float(a, "scale_columns_", "a");
+  NCF_CHECK(a.ndim() == 2 && factors.defined() && factors.ndim() == 1 && factors.dim(0) == a.dim(1) &&
+                factors.dtype() == a.dtype(),
+            "scale_columns_: factors must be (" << (a.ndim() == 2 ? a.dim(1) : -1) << ",) "
+                                                << dtype_name(a.dtype()) << " for a " << a.describe()
+                                                << ", got " << factors.describe());
+  check_same_device(a, factors, "scale_columns_");
+  if (a.numel() == 0) return;
+  if (a.is_cuda()) {
+#ifdef NCF_HAS_CUDA
+    cuda_scale_columns_(a, factors);
+    return;
+#endif
+  }
+  NCF_DISPATCH_FLOAT(a.dtype(), "scale_columns_", [&] {
+    cpu_scale_columns(a.data<scalar_t>(), a.dim(0), a.dim(1), factors.data<scalar_t>());
+  });
 }
 
 // ---- Cholesky -----------------------------------------------------------------------------------
@@ -757,6 +1002,11 @@ Tensor csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& base
         out[(s * k + i) * k + j] = sum;
       }
   return Tensor::from_vector(out, {x.rows, k, k});
+}
+
+Tensor csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift) {
+  const Tensor rhs = matmul(dense_from_csr(x), table);
+  return cholesky_solve(cholesky(csr_row_grams(x, table, base, shift)), rhs);
 }
 
 Tensor cholesky(const Tensor& a) {

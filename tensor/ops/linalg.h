@@ -4,11 +4,13 @@
 //   csr_gram(x, dtype)            X binary CSR (r, c)      -> (c, c) = X^T X (co-occurrence counts)
 //   csr_matmul(x, dense)          X binary CSR (r, c), dense (c, d) -> (r, d) = X dense
 //   csr_row_grams(x, t, base, sh) -> (r, k, k): out[s] = base + sh[s] I + sum_{c in row s} t[c]^T t[c]
+//   csr_row_gram_solve(...)       -> (r, k): out[s] = (that matrix)^-1 sum_{c in row s} t[c]
 //   cholesky_batched_(a)          a (batch, k, k) SPD      -> in place: L with a = L L^T per matrix
 //   cholesky_solve_batched_(l, b) l (batch, k, k) from above, b (batch, k) -> in place: x with
 //                                 L L^T x = b per matrix
 //   cholesky_(a)                  a (n, n) SPD             -> in place: L with a = L L^T (blocked)
 //   spd_inverse_(a)               a (n, n) SPD             -> in place: a^-1 (both triangles)
+//   diagonal, add_diagonal_, fill_diagonal_, scale_columns_: the small steps around them (EASE)
 //
 // "SPD" is symmetric positive definite. Only the lower triangle of an SPD input is read (j <= i in
 // row-major (i, j)); a factor L is lower triangular with its strict upper triangle set to zero.
@@ -73,6 +75,22 @@ Tensor csr_matmul(const BinaryCsr& x, const Tensor& dense);
 void csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift,
                    Tensor& out);
 
+// Solves each row's system: out[s] (k) = A_s^-1 b_s with A_s = csr_row_grams' out[s] and
+// b_s = sum over the columns c of row s of table[c] (csr_gemm's row s): the normal equations of
+// implicit ALS for every user at once. out (r, k) may be a view (the rows of a factor matrix).
+// CPU: one fused pass per row, in cache (gather, syrk, Cholesky, two triangular solves). GPU: the
+// separate batched ops, in chunks of systems that fit 512 MiB. A row whose system is not positive
+// definite raises an error naming it.
+void csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift,
+                        Tensor& out);
+
+// Diagonal helpers of a square (n, n) matrix: its diagonal (n,); a += value I; a[i][i] = value;
+// a[i][j] *= factors[j] (each column scaled, factors (n,) of a's dtype).
+Tensor diagonal(const Tensor& a);
+void add_diagonal_(Tensor& a, double value);
+void fill_diagonal_(Tensor& a, double value);
+void scale_columns_(Tensor& a, const Tensor& factors);
+
 // Cholesky factorisation of each matrix of a (batch, k, k), in place (lower L, strict upper zeroed).
 void cholesky_batched_(Tensor& a);
 // Solves L L^T x = b for each matrix of l (batch, k, k) (lower factors from cholesky_batched_) and
@@ -97,6 +115,7 @@ Tensor cholesky_solve(const Tensor& l, const Tensor& b);  // (batch, k, k), (bat
 Tensor inverse(const Tensor& a);                          // (n, n): Gauss-Jordan, partial pivoting
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);  // triple loop
 Tensor csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift);
+Tensor csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tensor& base, const Tensor& shift);
 }  // namespace reference
 
 }  // namespace ncf::ops

@@ -75,7 +75,7 @@ FactorCheck check_factor(const double* a, const double* l, const double* l_ref, 
 template <class T>
 void check_batched_factor(int64_t batch, int64_t k, double kappa) {
   CAPTURE(k);
-  CAPTURE(dtype_name(dtype_of<T>));
+  CAPTURE(std::string(dtype_name(dtype_of<T>)));
   const Tensor a = test::random_spd_batch<T>(batch, k, kappa, 100 + static_cast<uint64_t>(k));
   Tensor l = a.clone();
   ops::cholesky_batched_(l);
@@ -125,7 +125,7 @@ TEST_CASE("cholesky_solve_batched_: residual and forward error bounds, b as rows
   for (DType dtype : {DType::f32, DType::f64}) {
     for (int64_t k : {1, 5, 64, 200}) {
       CAPTURE(k);
-      CAPTURE(dtype_name(dtype));
+      CAPTURE(std::string(dtype_name(dtype)));
       const int64_t batch = 3;
       const double kappa = 1e3, u = unit_roundoff(dtype);
       Tensor a = dtype == DType::f32 ? test::random_spd_batch<float>(batch, k, kappa, 300 + k)
@@ -197,7 +197,7 @@ TEST_CASE("cholesky_: the blocked factor meets the bounds across block edges") {
   for (int64_t n : {1, 5, 255, 256, 257, 600}) {
     for (DType dtype : {DType::f32, DType::f64}) {
       CAPTURE(n);
-      CAPTURE(dtype_name(dtype));
+      CAPTURE(std::string(dtype_name(dtype)));
       const double kappa = 1e3;
       const Tensor a = dtype == DType::f32 ? test::random_spd_matrix<float>(n, kappa, 400 + n)
                                            : test::random_spd_matrix<double>(n, kappa, 400 + n);
@@ -229,7 +229,7 @@ TEST_CASE("spd_inverse_: matches Gauss-Jordan within n u kappa, exactly symmetri
   for (int64_t n : {1, 3, 256, 300, 600}) {
     for (DType dtype : {DType::f32, DType::f64}) {
       CAPTURE(n);
-      CAPTURE(dtype_name(dtype));
+      CAPTURE(std::string(dtype_name(dtype)));
       const double kappa = dtype == DType::f32 ? 1e2 : 1e4;
       const Tensor a = dtype == DType::f32 ? test::random_spd_matrix<float>(n, kappa, 500 + n)
                                            : test::random_spd_matrix<double>(n, kappa, 500 + n);
@@ -325,7 +325,7 @@ ops::BinaryCsr random_csr(int64_t rows, int64_t cols, double density, uint64_t s
 TEST_CASE("csr_gram and csr_matmul: exact against dense products, also on a range of rows") {
   const ops::BinaryCsr x = random_csr(90, 70, 0.2, 31);
   for (DType dtype : {DType::f32, DType::f64}) {
-    CAPTURE(dtype_name(dtype));
+    CAPTURE(std::string(dtype_name(dtype)));
     for (auto [begin, end] : {std::pair<int64_t, int64_t>{0, 90}, {13, 57}, {20, 20}}) {
       CAPTURE(begin);
       const ops::BinaryCsr part = x.row_range(begin, end);
@@ -347,7 +347,7 @@ TEST_CASE("csr_row_grams: within gamma_{m+2} of the f64 sums, exactly symmetric,
   const ops::BinaryCsr x = random_csr(6, 400, 0.5, 41).row_range(1, 6);
   for (DType dtype : {DType::f32, DType::f64}) {
     for (int64_t k : {1, 5, 16, 17, 64, 70}) {
-      CAPTURE(dtype_name(dtype));
+      CAPTURE(std::string(dtype_name(dtype)));
       CAPTURE(k);
       auto make = [&](const std::vector<double>& v, const Shape& shape) {
         return dtype == DType::f32 ? test::make<float>(v, shape) : test::make<double>(v, shape);
@@ -381,6 +381,118 @@ TEST_CASE("csr_row_grams: within gamma_{m+2} of the f64 sums, exactly symmetric,
       CHECK(worst <= 1.0);
     }
   }
+}
+
+TEST_CASE("csr_row_gram_solve: solves every row's system within the residual bound, into a view") {
+  // Rows of ~200 entries cross the 128-row gathering blocks; k = 17 and 70 cross the tile edges.
+  const ops::BinaryCsr x = random_csr(7, 400, 0.5, 61).row_range(1, 7);
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (int64_t k : {1, 17, 70}) {
+      CAPTURE(std::string(dtype_name(dtype)));
+      CAPTURE(k);
+      auto make = [&](const std::vector<double>& v, const Shape& shape) {
+        return dtype == DType::f32 ? test::make<float>(v, shape) : test::make<double>(v, shape);
+      };
+      const Tensor table = make(test::test_values(static_cast<size_t>(400 * k), -0.5, 0.5, 62), {400, k});
+      const Tensor base = make(test::random_spd(k, 10.0, 63), {k, k});
+      const Tensor shift = make(test::test_values(6, 0.5, 2.0, 64), {6});
+      Tensor all = Tensor::zeros({8, k}, dtype);
+      Tensor out = all.rows(1, 7);
+      ops::csr_row_gram_solve(x, table, base, shift, out);
+      const std::vector<double> got_all = values_of(all);
+      for (int64_t c = 0; c < k; ++c) CHECK((got_all[c] == 0.0 && got_all[7 * k + c] == 0.0));
+      const std::vector<double> got(got_all.begin() + k, got_all.begin() + 7 * k);
+      // Componentwise residual bound of the assembled-and-solved system: assembling A_s and b_s adds
+      // m + 2 terms per entry, the Cholesky solve adds gamma_{3k+1}: |b - A x| <= 2 gamma_{m+3k+3} (|A||x| +
+      // |b|).
+      const std::vector<double> a = values_of(ops::reference::csr_row_grams(x, table, base, shift));
+      const std::vector<double> b =
+          values_of(ops::reference::matmul(ops::reference::dense_from_csr(x), table));
+      const std::vector<double> tv = values_of(table);
+      const std::vector<int32_t> offsets = x.offsets.to_vector<int32_t>(),
+                                 indices = x.indices.to_vector<int32_t>();
+      double worst = 0.0;
+      for (int64_t s = 0; s < 6; ++s) {
+        const int64_t m = offsets[s + 1] - offsets[s];
+        for (int64_t i = 0; i < k; ++i) {
+          double ax = 0.0, magnitude = std::fabs(b[s * k + i]);
+          for (int64_t j = 0; j < k; ++j) {
+            ax += a[(s * k + i) * k + j] * got[s * k + j];
+            double a_abs = std::fabs(values_of(base)[std::max(i, j) * k + std::min(i, j)]) +
+                           (i == j ? std::fabs(values_of(shift)[s]) : 0.0);
+            for (int32_t e = offsets[s]; e < offsets[s + 1]; ++e)
+              a_abs += std::fabs(tv[indices[e] * k + i] * tv[indices[e] * k + j]);
+            magnitude += a_abs * std::fabs(got[s * k + j]);
+          }
+          const double bound =
+              2.0 * gamma_n(static_cast<double>(m + 3 * k + 3), unit_roundoff(dtype)) * magnitude;
+          worst = std::max(worst, std::fabs(b[s * k + i] - ax) / bound);
+        }
+      }
+      CHECK(worst <= 1.0);
+      // The separate ops (the GPU's path) and the f64 reference give the same solutions up to
+      // rounding, bounded exactly: x^ - x = A^-1 (A x^ - b) and ||A_s^-1||_2 <= 1 / 1.5, since base has
+      // eigenvalues >= 1, the shift is >= 0.5 and the gathered Gram is positive semidefinite. So
+      // ||x^ - x_ref||_2 <= (||r(x^)||_2 + ||r(x_ref)||_2) / 1.5, residuals evaluated in f64 (whose own
+      // error, at most gamma_{m+k}(2^-53) (|A||x| + |b|), is added).
+      Tensor systems = Tensor::empty({6, k, k}, dtype);
+      ops::csr_row_grams(x, table, base, shift, systems);
+      Tensor composed = Tensor::empty({6, k}, dtype);
+      ops::csr_gemm(x, table, composed);
+      ops::cholesky_batched_(systems);
+      ops::cholesky_solve_batched_(systems, composed);
+      const std::vector<double> ref = values_of(ops::reference::csr_row_gram_solve(x, table, base, shift));
+      const std::vector<double> composed_values = values_of(composed);
+      for (int64_t s = 0; s < 6; ++s) {
+        const int64_t m = offsets[s + 1] - offsets[s];
+        auto residual = [&](const std::vector<double>& v) {  // ||b - A v||_2 + its f64 evaluation error
+          double sum_sq = 0.0, slack_sq = 0.0;
+          for (int64_t i = 0; i < k; ++i) {
+            double r = b[s * k + i], magnitude = std::fabs(b[s * k + i]);
+            for (int64_t j = 0; j < k; ++j) {
+              r -= a[(s * k + i) * k + j] * v[s * k + j];
+              magnitude += std::fabs(a[(s * k + i) * k + j] * v[s * k + j]);
+            }
+            sum_sq += r * r;
+            slack_sq += magnitude * magnitude;
+          }
+          return std::sqrt(sum_sq) +
+                 gamma_n(static_cast<double>(m + k + 2), std::ldexp(1.0, -53)) * std::sqrt(slack_sq);
+        };
+        auto distance = [&](const std::vector<double>& v) {
+          double sum_sq = 0.0;
+          for (int64_t i = 0; i < k; ++i)
+            sum_sq += (v[s * k + i] - ref[s * k + i]) * (v[s * k + i] - ref[s * k + i]);
+          return std::sqrt(sum_sq);
+        };
+        CHECK(distance(got) <= (residual(got) + residual(ref)) / 1.5);
+        CHECK(distance(composed_values) <= (residual(composed_values) + residual(ref)) / 1.5);
+      }
+    }
+  }
+}
+
+TEST_CASE("csr_row_gram_solve: a row whose system is not positive definite is named; threads do not matter") {
+  const ops::BinaryCsr x = random_csr(50, 40, 0.3, 71);
+  const Tensor table = test::make<float>(test::test_values(40 * 12, -1.0, 1.0, 72), {40, 12});
+  const Tensor base = Tensor::zeros({12, 12});
+  std::vector<double> shifts(50, 0.1);
+  shifts[33] = -1e3;
+  Tensor out = Tensor::empty({50, 12});
+  CHECK_THROWS_WITH_AS(ops::csr_row_gram_solve(x, table, base, test::make<float>(shifts, {50}), out),
+                       doctest::Contains("row 33 (of 50)"), Error);
+  shifts[33] = 0.1;
+  const Tensor shift = test::make<float>(shifts, {50});
+  const int threads = omp_get_max_threads();
+  std::vector<std::vector<double>> results;
+  for (int t : {1, 2, 3}) {
+    omp_set_num_threads(t);
+    ops::csr_row_gram_solve(x, table, base, shift, out);
+    results.push_back(values_of(out));
+  }
+  omp_set_num_threads(threads);
+  CHECK(results[0] == results[1]);
+  CHECK(results[0] == results[2]);
 }
 
 TEST_CASE("csr_gemm: writes into a view of rows and leaves the rest alone") {
