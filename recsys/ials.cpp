@@ -28,6 +28,18 @@ namespace {
 constexpr int64_t kLossBlock = 1024;                  // rows per partial Gramian of the loss
 constexpr uint32_t kUserStream = 0, kItemStream = 1;  // Philox streams of the initial factors
 
+// x . y over d doubles in 4 lanes folded in order: vectorises, and the order depends on d alone.
+double dot4(const double* x, const double* y, int64_t d) {
+  double lanes[4] = {0.0, 0.0, 0.0, 0.0};
+  int64_t c = 0;
+  for (; c + 4 <= d; c += 4) {
+#pragma omp simd
+    for (int l = 0; l < 4; ++l) lanes[l] += x[c + l] * y[c + l];
+  }
+  for (int l = 0; c + l < d; ++l) lanes[l] += x[c + l] * y[c + l];
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
 std::vector<double> host_doubles(const Tensor& t) {
   if (t.dtype() == DType::f64) return t.to_vector<double>();
   const std::vector<float> values = t.to_vector<float>();
@@ -44,8 +56,12 @@ std::vector<double> gram_f64(const std::vector<double>& rows, int64_t count, int
     double* g = partial.data() + b * d * d;
     for (int64_t r = b * kLossBlock; r < std::min(count, (b + 1) * kLossBlock); ++r) {
       const double* x = rows.data() + r * d;
-      for (int64_t i = 0; i < d; ++i)
-        for (int64_t j = 0; j < d; ++j) g[i * d + j] += x[i] * x[j];
+      for (int64_t i = 0; i < d; ++i) {
+        const double xi = x[i];
+        double* g_i = g + i * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; ++j) g_i[j] += xi * x[j];
+      }
     }
   }
   std::vector<double> total(static_cast<size_t>(d * d), 0.0);
@@ -60,9 +76,7 @@ double weighted_square_norms(const std::vector<double>& rows, const std::vector<
   std::vector<double> terms(static_cast<size_t>(count));
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < count; ++r) {
-    double sum = 0.0;
-    for (int64_t c = 0; c < d; ++c) sum += rows[r * d + c] * rows[r * d + c];
-    terms[r] = weight[r] * sum;
+    terms[r] = weight[r] * dot4(rows.data() + r * d, rows.data() + r * d, d);
   }
   double total = 0.0;
   for (double t : terms) total += t;
@@ -132,8 +146,7 @@ double ials_loss(const ImplicitCsr& csr, const Tensor& users, const Tensor& item
   for (int64_t u = 0; u < num_users; ++u) {
     double sum = 0.0;
     for (int32_t e = offsets[u]; e < offsets[u + 1]; ++e) {
-      double score = 0.0;
-      for (int64_t c = 0; c < d; ++c) score += w[u * d + c] * h[static_cast<int64_t>(indices[e]) * d + c];
+      const double score = dot4(w.data() + u * d, h.data() + static_cast<int64_t>(indices[e]) * d, d);
       sum += (1.0 - score) * (1.0 - score);
     }
     per_user[u] = sum;
