@@ -16,14 +16,17 @@
 // Batched ops run one matrix per OpenMP work item (matrices are independent). The large ops are
 // blocked by kLinalgBlock = nb, with every O(n^3) part done by gemm (matmul.h) on contiguous copies
 // of the blocks involved (copying costs O(n^3 / nb), about 1% of the arithmetic):
-//   cholesky_ (left-looking): for each block column J: A[J:, J] -= sum_{K<J} L[J:, K] L[J, K]^T
-//       (gemm), factor the diagonal block (factor_lower), then L[J+1:, J] = A[J+1:, J] L[J][J]^-T
-//       (solve_rows_lt, rows in parallel). n^3 / 6 multiply-adds.
+//   cholesky_ (left-looking): for each block column J: A[J:, J] -= L[J:, 0:J] L[J, 0:J]^T (gemm),
+//       factor the diagonal block (factor_lower), then L[J+1:, J] = A[J+1:, J] L[J][J]^-T
+//       (solve_rows_lt). n^3 / 6 multiply-adds.
 //   spd_inverse_: A = L L^T (above); X = L^-1 by block rows, in place:
 //       X[I][I] = L[I][I]^-1,  X[I][J] = -X[I][I] sum_{J<=K<I} L[I][K] X[K][J]   (n^3 / 6);
 //       then A^-1 = L^-T L^-1 = X^T X, lower part by block rows, in place (row block I of X is last
 //       read by row block I of the product, so it can be overwritten right after):
 //       P[I][0:I+1] = sum_{K>=I} X[K][I]^T X[K][0:I+1]   (n^3 / 6), and the upper part mirrored.
+//
+// The blocked steps run as independent tasks, one output block each, handed out dynamically
+// (parallel_tasks), so a core slowed by another process does not hold the other one back.
 //
 // Determinism: every dot product adds into a fixed number of lanes (dot_fixed) and folds them in a
 // fixed order; gemm is deterministic; each output element is written by one thread. So the bits
@@ -314,31 +317,51 @@ void store_block(const Tensor& block, T* dst, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r) std::copy(src + r * cols, src + (r + 1) * cols, dst + r * ld);
 }
 
-// The blocked left-looking Cholesky of the n x n row-major matrix a (see the top comment).
+// Runs task(t) for t in [0, count) on the OpenMP threads, handed out one at a time: the blocked
+// ops below cut their O(n^3) work into independent output blocks, each computed by its own thread
+// (its gemm then runs on that thread alone). A dynamic schedule keeps both cores busy even when the
+// tasks differ in size or another process slows one core down; which thread runs a task does not
+// change its bits.
+template <class Task>
+void parallel_tasks(int64_t count, Task&& task) {
+#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+  for (int64_t t = 0; t < count; ++t) task(t);
+}
+
+// The blocked left-looking Cholesky of the n x n row-major matrix a (see the top comment): for each
+// block column J, every row block R >= J is one task, A[R, J] -= L[R, 0:J0] L[J, 0:J0]^T (one gemm
+// over the whole depth; its kKC-deep blocks accumulate in order, as one call per block would).
 template <class T>
 void blocked_cholesky(T* a, int64_t n, const char* op) {
   const int64_t nb = kLinalgBlock;
   for (int64_t j0 = 0; j0 < n; j0 += nb) {
-    const int64_t j1 = std::min(n, j0 + nb), jb = j1 - j0, below = n - j0;
+    const int64_t j1 = std::min(n, j0 + nb), jb = j1 - j0;
     if (j0 > 0) {
-      // A[j0:n, j0:j1] -= sum over block columns K < J of L[j0:n, K] L[j0:j1, K]^T, K in order.
-      Tensor column = copy_block(a + j0 * n + j0, n, below, jb);
-      for (int64_t k0 = 0; k0 < j0; k0 += nb) {
-        const Tensor panel = copy_block(a + j0 * n + k0, n, below, std::min(j0, k0 + nb) - k0);
-        gemm(panel, false, panel.rows(0, jb), true, column, -1.0, 1.0);
-      }
-      store_block(column, a + j0 * n + j0, n);
+      const Tensor top = copy_block(a + j0 * n, n, jb, j0);  // L[J, 0:J0]
+      parallel_tasks((n - j0 + nb - 1) / nb, [&](int64_t t) {
+        const int64_t r0 = j0 + t * nb, rb = std::min(n, r0 + nb) - r0;
+        Tensor column = copy_block(a + r0 * n + j0, n, rb, jb);
+        const Tensor rows = copy_block(a + r0 * n, n, rb, j0);
+        gemm(rows, false, top, true, column, -1.0, 1.0);
+        store_block(column, a + r0 * n + j0, n);
+      });
     }
     T bad_pivot = 0;
     const int64_t bad_row = factor_lower(a + j0 * n + j0, jb, n, &bad_pivot);
     NCF_CHECK(bad_row < 0, op << ": the (" << n << ", " << n << ") matrix is not positive definite: pivot "
                               << j0 + bad_row << " is " << bad_pivot << " after elimination");
-    solve_rows_lt(a + j0 * n + j0, jb, n, a + j1 * n + j0, n - j1, n);
+    constexpr int64_t kRowsPerTask = 32;
+    parallel_tasks((n - j1 + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t t) {
+      const int64_t r0 = j1 + t * kRowsPerTask, count = std::min(n, r0 + kRowsPerTask) - r0;
+      solve_rows_lt(a + j0 * n + j0, jb, n, a + r0 * n + j0, count, n);
+    });
   }
   zero_strict_upper(a, n, n);
 }
 
 // In place: the lower factor L of a becomes X = L^-1 (see the top comment), block row by block row.
+// Within block row I each block column J < I is one task: X[I][J] = -X[I][I] (L[I, J0:I0] X[J0:I0, J]).
+// The results wait in a buffer until every task has read the L[I, :] they overwrite.
 template <class T>
 void blocked_invert_lower(T* a, int64_t n) {
   const int64_t nb = kLinalgBlock;
@@ -347,39 +370,42 @@ void blocked_invert_lower(T* a, int64_t n) {
     Tensor diagonal_inverse = Tensor::empty({h, h}, dtype_of<T>);
     invert_lower(a + i0 * n + i0, h, n, diagonal_inverse.data<T>(), h);
     if (i0 > 0) {
-      // R[:, J] = L[I, J0:I0] X[J0:I0, J] for each block column J < I (X is zero above J's rows),
-      // then X[I, 0:I0] = -X[I][I] R.
-      Tensor r = Tensor::empty({h, i0}, dtype_of<T>);
-      T* r_data = r.data<T>();
-      for (int64_t j0 = 0; j0 < i0; j0 += nb) {
-        const int64_t jb = std::min(i0, j0 + nb) - j0;
-        const Tensor l_part = copy_block(a + i0 * n + j0, n, h, i0 - j0);
-        const Tensor x_part = copy_block(a + j0 * n + j0, n, i0 - j0, jb);
-        Tensor r_j = Tensor::empty({h, jb}, dtype_of<T>);
-        gemm(l_part, false, x_part, false, r_j, 1.0, 0.0);
-        store_block(r_j, r_data + j0, i0);
-      }
       Tensor x_row = Tensor::empty({h, i0}, dtype_of<T>);
-      gemm(diagonal_inverse, false, r, false, x_row, -1.0, 0.0);
+      T* x_row_data = x_row.data<T>();
+      parallel_tasks((i0 + nb - 1) / nb, [&](int64_t t) {
+        const int64_t j0 = t * nb, jb = std::min(i0, j0 + nb) - j0;
+        const Tensor l_part = copy_block(a + i0 * n + j0, n, h, i0 - j0);  // X is zero above J's rows
+        const Tensor x_part = copy_block(a + j0 * n + j0, n, i0 - j0, jb);
+        Tensor r = Tensor::empty({h, jb}, dtype_of<T>);
+        gemm(l_part, false, x_part, false, r, 1.0, 0.0);
+        Tensor x_ij = Tensor::empty({h, jb}, dtype_of<T>);
+        gemm(diagonal_inverse, false, r, false, x_ij, -1.0, 0.0);
+        store_block(x_ij, x_row_data + j0, i0);
+      });
       store_block(x_row, a + i0 * n, n);
     }
     store_block(diagonal_inverse, a + i0 * n + i0, n);
   }
 }
 
-// In place: X = L^-1 (lower) becomes X^T X = A^-1 in both triangles.
+// In place: X = L^-1 (lower) becomes X^T X = A^-1 in both triangles. Block row I of the lower part:
+// each block column J <= I is one task, P[I][J] = X[I0:n, I]^T X[I0:n, J]; the row is stored once all
+// its tasks are done (they read X's rows I0.. including the ones it overwrites).
 template <class T>
 void blocked_lower_gram(T* a, int64_t n) {
   const int64_t nb = kLinalgBlock;
   for (int64_t i0 = 0; i0 < n; i0 += nb) {
-    const int64_t i1 = std::min(n, i0 + nb), h = i1 - i0;
-    Tensor p_row = Tensor::zeros({h, i1}, dtype_of<T>);
-    for (int64_t k0 = i0; k0 < n; k0 += nb) {
-      const int64_t kb = std::min(n, k0 + nb) - k0;
-      const Tensor x_ki = copy_block(a + k0 * n + i0, n, kb, h);
-      const Tensor x_k = copy_block(a + k0 * n, n, kb, i1);
-      gemm(x_ki, true, x_k, false, p_row, 1.0, 1.0);
-    }
+    const int64_t i1 = std::min(n, i0 + nb), h = i1 - i0, depth = n - i0;
+    const Tensor x_i = copy_block(a + i0 * n + i0, n, depth, h);  // X[I0:n, I]
+    Tensor p_row = Tensor::empty({h, i1}, dtype_of<T>);
+    T* p_row_data = p_row.data<T>();
+    parallel_tasks((i1 + nb - 1) / nb, [&](int64_t t) {
+      const int64_t j0 = t * nb, jb = std::min(i1, j0 + nb) - j0;
+      const Tensor x_j = copy_block(a + i0 * n + j0, n, depth, jb);  // X[I0:n, J]
+      Tensor p_ij = Tensor::empty({h, jb}, dtype_of<T>);
+      gemm(x_i, true, x_j, false, p_ij, 1.0, 0.0);
+      store_block(p_ij, p_row_data + j0, i1);
+    });
     store_block(p_row, a + i0 * n, n);
   }
 #pragma omp parallel for schedule(static) if (n * n >= kParallelCopy)
