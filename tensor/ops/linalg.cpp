@@ -5,7 +5,7 @@
 //                      update is a contiguous row operation: for each j,
 //                        U[j][j] = sqrt(U[j][j]), U[j][j+1:] /= U[j][j], U[i][i:] -= U[j][i] U[j][i:]
 //   syrk_lower_add     A += Y^T Y (lower triangle) for a block of rows Y, with a register tile of
-//                      4 rows x 2 vectors of columns (the Gram matrices of csr_row_grams).
+//                      6 rows x 2 vectors of columns (the Gram matrices of csr_row_grams and iALS).
 //   solve_factored     L L^T x = b: forward substitution y_j = (b_j - L[j][0:j] . y[0:j]) / L[j][j],
 //                      then backward in "axpy" form, x_p = y_p / L[p][p] and y[0:p] -= x_p L[p][0:p],
 //                      so that both passes read rows of L, never columns.
@@ -235,15 +235,27 @@ void invert_lower(const T* l, int64_t n, int64_t ld, T* x, int64_t ldx) {
   }
 }
 
-// The register tile of syrk_lower_add: kRows rows x kCols columns of the output, kCols being two
-// AVX2 vectors (f32: 4 x 16, f64: 4 x 8), so the 8 accumulator registers, the 2 loads of a row of Y
-// and a broadcast fit in the 16 registers.
+// The register tile of syrk_add: kRows rows x kCols columns of the output, kCols being two AVX2
+// vectors (f32: 6 x 16, f64: 6 x 8), so the 12 accumulator registers, the 2 loads of a row of Y and
+// a broadcast fit in the 16 registers (the shape of gemm's micro-kernel, matmul.cpp; 4 rows ran
+// at 60% of this speed).
 template <class T>
 struct SyrkTile {
-  static constexpr int kRows = 4;
+  static constexpr int kRows = 6;
   static constexpr int kCols = static_cast<int>(64 / sizeof(T));
 };
 constexpr int64_t kSyrkDepth = 128;  // rows of Y gathered at a time: 32 KiB for k = 64 in f32
+
+// The gathering buffer of this thread: kSyrkDepth rows of kp values, plus kRows values at the end,
+// zeroed: the last tile of rows reads up to kRows - 1 values past column k (they feed only rows
+// that are never stored, but must be readable).
+template <class T>
+T* gather_scratch(int64_t kp) {
+  const size_t size = static_cast<size_t>(kSyrkDepth * kp + SyrkTile<T>::kRows);
+  T* buffer = thread_scratch<T, kGatherSlot>(size);
+  for (size_t e = size - SyrkTile<T>::kRows; e < size; ++e) buffer[e] = T(0);
+  return buffer;
+}
 
 // a (k x k, leading dimension k) += Y^T Y for the m rows of y (m x kp, kp >= k a multiple of kCols,
 // zero-padded past column k), on its lower triangle (kUpper false) or its upper one (kUpper true).
@@ -600,7 +612,7 @@ void cpu_csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& ba
       for (int64_t c = 0; c <= r; ++c) a[r * k + c] = base_data[r * k + c];
       a[r * k + r] += shift_data[s];
     }
-    T* gathered = thread_scratch<T, kGatherSlot>(static_cast<size_t>(kSyrkDepth * kp));
+    T* gathered = gather_scratch<T>(kp);
     for (int32_t e0 = offsets[s]; e0 < offsets[s + 1]; e0 += static_cast<int32_t>(kSyrkDepth)) {
       const int64_t m = std::min<int64_t>(kSyrkDepth, offsets[s + 1] - e0);
       gather_rows(rows_of, k, kp, indices + e0, m, gathered, static_cast<T*>(nullptr));
@@ -719,7 +731,7 @@ void cpu_csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tenso
 #pragma omp parallel for schedule(dynamic, 8) if (rows * k * k >= kParallelCopy)
   for (int64_t s = 0; s < rows; ++s) {
     T* u = thread_scratch<T, kSystemSlot>(static_cast<size_t>(k * k));
-    T* gathered = thread_scratch<T, kGatherSlot>(static_cast<size_t>(kSyrkDepth * kp));
+    T* gathered = gather_scratch<T>(kp);
     T* solution = o + s * k;
     for (int64_t r = 0; r < k; ++r) {
       for (int64_t c = r; c < k; ++c) u[r * k + c] = base_data[c * k + r];
