@@ -15,11 +15,14 @@
 // "SPD" is symmetric positive definite. Only the lower triangle of an SPD input is read (j <= i in
 // row-major (i, j)); a factor L is lower triangular with its strict upper triangle set to zero.
 // A matrix that is not positive definite (a pivot <= 0 or NaN) raises an ncf::Error naming the
-// matrix, the row and the pivot's value.
+// matrix and the row (and, on the CPU, the pivot's value).
 //
-// Every op takes f32 or f64 and works on the CPU and, in CUDA builds, on the GPU (cuBLAS syrk,
-// cuSOLVER potrf/potrs/potri and their batched forms; linalg.cu). The CPU results are deterministic:
-// every sum runs in an order fixed by the shapes alone, never by the thread count.
+// Every op takes f32 or f64 and works on the CPU and, in CUDA builds, on the GPU (linalg.cu: cuBLAS
+// syrk; cuSOLVER potrf, potri and batched potrf; kernels of our own for the CSR products, the row
+// Grams and the batched triangular solves). The CPU results are deterministic: every sum runs in an
+// order fixed by the shapes alone, never by the thread count. On the GPU our kernels sum in a fixed
+// order too (csr_gram adds its integer counts by atomics in any order, which is exact, so the result
+// is the same); the library calls are as reproducible as cuBLAS and cuSOLVER make them.
 //
 // ops::reference holds the textbook versions (plain loops, one thread, all arithmetic in f64) that
 // the tests compare the optimised ones with; they are not meant for large inputs.
