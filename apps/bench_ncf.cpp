@@ -36,7 +36,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 const char* kUsage =
-    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device auto|cpu|cuda]\n"
+    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial|dot-f64|dot-f192] [--batch N] [--device auto|cpu|cuda]\n"
     "                 [--optimizer adam|lazy_adam|sgd] [--steps N] [--runs N] [--epoch-rows N]\n"
     "                 [--users N --items N --ratings N] [--json FILE]\n";
 
@@ -57,9 +57,13 @@ recsys::ModelShape shape_for(const std::string& name) {
     s.factors = 64, s.layers = {256, 256, 128, 64};
   else if (name == "tutorial")
     s.type = "mlp", s.layers = {16, 64, 32};
+  else if (name == "dot-f64")
+    s.type = "dot", s.factors = 64;
+  else if (name == "dot-f192")
+    s.type = "dot", s.factors = 192;
   else
     throw cli::ArgumentError("unknown model shape '" + name +
-                             "': expected paper-f8, paper-f64, dle-f64 or tutorial");
+                             "': expected paper-f8, paper-f64, dle-f64, tutorial, dot-f64 or dot-f192");
   return s;
 }
 
@@ -85,7 +89,7 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
               dataset.num_users, dataset.num_items, static_cast<long long>(dataset.num_train()), seconds(t0));
 
   recsys::ExperimentConfig config;
-  config.model.type = shape.type == "mlp" ? recsys::ModelType::mlp : recsys::ModelType::neumf;
+  config.model.type = *from_string<recsys::ModelType>(shape.type);
   config.model.factors = shape.factors;
   config.model.layers = shape.layers;
   config.train.batch_size = o.batch;

@@ -9,6 +9,7 @@
 #include "recsys/experiment.h"
 #include "recsys/recommend.h"
 #include "recsys/run_folder.h"
+#include "recsys/trainer.h"
 
 namespace {
 const char* kUsage =
@@ -51,13 +52,7 @@ int main(int argc, char** argv) {
     if (config.model.type == recsys::ModelType::itempop) {
       scorer = recsys::popularity_scorer(data, device);
     } else {
-      recsys::ModelShape shape;
-      shape.type = to_string(config.model.type);
-      shape.users = data.num_users;
-      shape.items = data.num_items;
-      shape.factors = config.model.factors;
-      shape.layers = config.model.layers;
-      model = recsys::make_model(shape, factory);
+      model = recsys::make_model(recsys::model_shape(config.model, data.num_users, data.num_items, &data), factory);
       folder.load_model_into(*model);
       scorer = recsys::model_scorer(*model);
     }

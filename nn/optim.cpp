@@ -1,5 +1,7 @@
 #include "nn/optim.h"
 
+#include "tensor/ops/elementwise.h"
+
 namespace ncf::nn {
 
 namespace {
@@ -27,7 +29,7 @@ void Optimizer::zero_grad() {
 SGD::SGD(std::vector<NamedParameter> parameters, double lr, double momentum, double weight_decay)
     : Optimizer(std::move(parameters)), momentum_(momentum), weight_decay_(weight_decay) {
   lr_ = lr;
-  buffers_ = zeros_like_all(parameters_);
+  if (momentum_ != 0.0) buffers_ = zeros_like_all(parameters_);  // without momentum, no state at all
 }
 
 void SGD::step() {
@@ -36,22 +38,28 @@ void SGD::step() {
   for (size_t i = 0; i < parameters_.size(); ++i) {
     const Variable& p = parameters_[i].second;
     if (!p.has_grad()) continue;
+    if (momentum_ == 0.0 && weight_decay_ == 0.0 && p.sparse_grad().indices.defined() && !p.grad().defined()) {
+      // Plain SGD moves only the rows with a gradient: subtract lr * g from those rows alone, the
+      // same numbers as the dense update without densifying a table-sized gradient every step.
+      Tensor table = p.value();
+      ops::scatter_add_rows_(table, p.sparse_grad().indices, ops::scale(p.sparse_grad().rows, -lr_));
+      continue;
+    }
     params.push_back(p.value());
     grads.push_back(p.dense_grad());
-    buffers.push_back(buffers_[i]);
+    if (!buffers_.empty()) buffers.push_back(buffers_[i]);
   }
   if (!params.empty()) ops::sgd_step(params, grads, buffers, lr_, momentum_, weight_decay_, step_count_ == 1);
 }
 
 std::vector<std::pair<std::string, Tensor>> SGD::state() const {
   std::vector<std::pair<std::string, Tensor>> out;
-  for (size_t i = 0; i < parameters_.size(); ++i)
-    out.emplace_back("momentum." + parameters_[i].first, buffers_[i]);
+  for (size_t i = 0; i < buffers_.size(); ++i) out.emplace_back("momentum." + parameters_[i].first, buffers_[i]);
   return out;
 }
 
 void SGD::load_state(const std::map<std::string, Tensor>& tensors, int64_t step_count) {
-  load_named(buffers_, parameters_, "momentum.", tensors);
+  if (!buffers_.empty()) load_named(buffers_, parameters_, "momentum.", tensors);
   step_count_ = step_count;
 }
 

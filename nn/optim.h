@@ -1,6 +1,6 @@
 // Optimizers over a module's named parameters. One step() = one fused update launch per kind of
 // update (see tensor/ops/optimizer.h for the formulas).
-//   SGD  (momentum, weight decay)
+//   SGD  (momentum, weight decay); without either, row-sparse gradients update only their rows
 //   Adam (dense: every parameter's moments move every step, rows untouched by the batch too, as
 //         in the NCF paper's Keras code), or lazy Adam: embedding tables with row-sparse
 //         gradients update only the rows the batch touched (much faster on large tables).

@@ -171,7 +171,11 @@ ExperimentData load_experiment_data(const ExperimentConfig& config, const std::s
 std::unique_ptr<Trainer> make_trainer(const ExperimentConfig& config, const ExperimentData& data,
                                       Device device) {
   if (data.ratings) return std::make_unique<ExplicitTrainer>(config, *data.ratings, device);
-  return std::make_unique<ImplicitTrainer>(config, *data.implicit, device);
+  switch (config.model.type) {
+    case ModelType::ials: return std::make_unique<IalsTrainer>(config, *data.implicit, device);
+    case ModelType::ease: return std::make_unique<EaseTrainer>(config, *data.implicit, device);
+    default: return std::make_unique<ImplicitTrainer>(config, *data.implicit, device);
+  }
 }
 
 namespace {

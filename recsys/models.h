@@ -7,6 +7,9 @@
 //   GMF:    p_u (.) q_i                      -> Linear(f, 1)          generalised matrix factorisation
 //   MLP:    [p_u ; q_i] -> ReLU tower        -> Linear(last, 1)       embeddings of layers[0]/2 each
 //   NeuMF:  [GMF vector ; MLP tower output]  -> Linear(f + last, 1)   separate embeddings per branch
+//   DotMF:  b + b_u + b_i + <p_u, q_i>                                the dot product of Rendle et al. 2020
+//   IalsModel:  <w_u, h_i>                      (factors solved by alternating least squares, recsys/ials.h)
+//   EaseModel:  sum of B[j][i] over u's training items j    (B solved in closed form, recsys/ease.h)
 //   BiasedMF:      mu + b_u + b_i + p_u . q_i                         (explicit ratings, MSE)
 //   MLPRegressor:  mu + MLP(u, i)                                     (explicit ratings, MSE)
 //
@@ -16,10 +19,13 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "data/implicit_dataset.h"
 #include "nn/layers.h"
+#include "tensor/ops/linalg.h"
 
 namespace ncf::recsys {
 
@@ -53,6 +59,8 @@ struct ModelShape {
   double dropout = 0.0;                           // after each tower ReLU, training only
   double l2 = 0.0;                                // see ScoringModel::embedding_penalty
   double global_mean = 0.0;                       // BiasedMF: the training ratings' mean
+  std::optional<double> init_std;                 // the tables' normal init; none: the model's default
+  const data::ImplicitDataset* train = nullptr;   // EaseModel: the training matrix its scores sum over
 };
 
 class GMF : public ScoringModel {
@@ -69,7 +77,8 @@ class GMF : public ScoringModel {
 
 class MLP : public ScoringModel {
  public:
-  MLP(const ModelShape& shape, nn::ParameterFactory& factory, double embedding_stddev = 0.01);
+  // default_stddev: the embeddings' init when shape.init_std is not given.
+  MLP(const ModelShape& shape, nn::ParameterFactory& factory, double default_stddev = 0.01);
   Variable forward(const Tensor& users, const Tensor& items) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, layers.back())
   std::string type() const override { return "mlp"; }
@@ -90,6 +99,53 @@ class NeuMF : public ScoringModel {
   nn::Embedding *gmf_user_, *gmf_item_, *mlp_user_, *mlp_item_;
   nn::MLP* tower_;
   nn::Linear* out_;
+};
+
+// Dot-product matrix factorisation trained like NCF (logistic loss on sampled negatives), the
+// baseline of Rendle, Krichene, Zhang and Anderson, "Neural Collaborative Filtering vs. Matrix
+// Factorization Revisited" (2020).
+class DotMF : public ScoringModel {
+ public:
+  DotMF(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "dot"; }
+  // The fast path: one step of plain SGD (lr, no momentum) on the logistic loss plus this model's
+  // L2 penalty, fused into one pass (tensor/ops/factorization.h); the same update as the autograd
+  // graph of forward() and the penalty. Returns the batch loss (1,) before the step.
+  Tensor sgd_step(const Tensor& users, const Tensor& items, const Tensor& labels, double lr);
+
+ private:
+  nn::Embedding *user_, *item_, *user_bias_, *item_bias_;
+  Variable bias_;
+};
+
+// iALS's factors W (users, f) and H (items, f) as a model: the trainer solves them in place by
+// alternating least squares (recsys/ials.h); scoring is the dot product.
+class IalsModel : public ScoringModel {
+ public:
+  IalsModel(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "ials"; }
+  Tensor& user_factors() { return user_->weight().mutable_value(); }
+  Tensor& item_factors() { return item_->weight().mutable_value(); }
+
+ private:
+  nn::Embedding *user_, *item_;
+};
+
+// EASE's item-item weights B (items, items), solved in closed form by the trainer (recsys/ease.h);
+// a user's score for item i sums column i of B over the items the user trained on.
+class EaseModel : public ScoringModel {
+ public:
+  EaseModel(const ModelShape& shape, nn::ParameterFactory& factory);
+  Variable forward(const Tensor& users, const Tensor& items) override;
+  std::string type() const override { return "ease"; }
+  Tensor& weights() { return weights_.mutable_value(); }
+  const ops::BinaryCsr& training() const { return train_; }
+
+ private:
+  Variable weights_;
+  ops::BinaryCsr train_;  // (users, items) on the model's device
 };
 
 class BiasedMF : public ScoringModel {

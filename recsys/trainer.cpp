@@ -7,6 +7,8 @@
 
 #include "autograd/functions.h"
 #include "data/batches.h"
+#include "recsys/ease.h"
+#include "recsys/ials.h"
 #include "recsys/run_folder.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
@@ -19,7 +21,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
-std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model) {
+std::unique_ptr<nn::Optimizer> make_optimizer(const ModelConfig& model_config, const TrainConfig& train,
+                                              ScoringModel& model) {
+  if (model_config.type == ModelType::ials || model_config.type == ModelType::ease) return nullptr;  // solved
   switch (train.optimizer) {
     case OptimizerKind::sgd:
       return std::make_unique<nn::SGD>(model.named_parameters(), train.lr, train.momentum,
@@ -40,19 +44,26 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
   return spec.kind == "hr" ? metrics.hr : metrics.ndcg;
 }
 
-Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config), device_(device) {}
-
-void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
-  if (config_.model.type == ModelType::itempop) return;  // nothing to train
-  factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
+ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items, const data::ImplicitDataset* train) {
   ModelShape shape;
-  shape.type = to_string(config_.model.type);
+  shape.type = to_string(model.type);
   shape.users = users;
   shape.items = items;
-  shape.factors = config_.model.factors;
-  shape.layers = config_.model.layers;
-  shape.dropout = config_.model.dropout;
-  shape.l2 = config_.model.l2;
+  shape.factors = model.factors;
+  shape.layers = model.layers;
+  shape.dropout = model.dropout;
+  shape.l2 = model.l2;
+  shape.init_std = model.init_std;
+  shape.train = train;
+  return shape;
+}
+
+Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config), device_(device) {}
+
+void Trainer::build_model(int64_t users, int64_t items, double global_mean, const data::ImplicitDataset* train) {
+  if (config_.model.type == ModelType::itempop) return;  // nothing to train
+  factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
+  ModelShape shape = model_shape(config_.model, users, items, train);
   shape.global_mean = global_mean;
   model_ = make_model(shape, factory_);
   if (config_.model.pretrain) {
@@ -60,7 +71,10 @@ void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
     load_pretrained_neumf(*model_, RunFolder(pretrain.gmf).load_model(), RunFolder(pretrain.mlp).load_model(),
                           pretrain.alpha);
   }
-  optimizer_ = make_optimizer(config_.train, *model_);
+  optimizer_ = make_optimizer(config_.model, config_.train, *model_);
+  const TrainConfig& t = config_.train;
+  if (t.optimizer == OptimizerKind::sgd && t.momentum == 0.0 && t.weight_decay == 0.0 && t.loss == TrainLoss::bce)
+    fused_dot_ = dynamic_cast<DotMF*>(model_.get());
 }
 
 void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters) {
@@ -81,6 +95,7 @@ void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> b
 }
 
 Tensor Trainer::train_step(const Tensor& users, const Tensor& items, const Tensor& targets) {
+  if (fused_dot_) return fused_dot_->sgd_step(users, items, targets, config_.train.lr);
   optimizer_->zero_grad();
   const ag::Variable prediction = model_->forward(users, items);
   const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
@@ -97,7 +112,7 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   const int64_t rows = users.numel();
   Tensor loss_sum = Tensor::zeros({1}, DType::f32, device_);  // summed on the device, read once
   const auto start = std::chrono::steady_clock::now();
-  const data::BatchRanges batches(rows, config_.train.batch_size);
+  const data::BatchRanges batches(rows, config_.train.batch_size, batch_alignment());
   int64_t done = 0;
   for (const data::BatchRange range : batches) {
     const Tensor batch_loss =
@@ -176,8 +191,16 @@ ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::Imp
   NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
             "model " << to_string(config.model.type)
                      << " trains on explicit ratings, not on a leave-one-out split");
-  build_model(data.num_users, data.num_items, 0.0);
+  build_model(data.num_users, data.num_items, 0.0, &data);
   test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
+  if (config.train.loss == TrainLoss::bpr) {
+    // (1 + K, K): row 0 all ones, row 1 + j a -1 in column j. A group's scores (1, 1 + K) times it
+    // are the K differences score(positive) - score(negative j).
+    const int64_t k = config.train.negatives;
+    std::vector<float> difference(static_cast<size_t>((1 + k) * k), 0.0f);
+    for (int64_t j = 0; j < k; ++j) difference[j] = 1.0f, difference[(1 + j) * k + j] = -1.0f;
+    pair_differences_ = Tensor::from_vector(difference, {1 + k, k}, device);
+  }
   bool has_validation = false;
   for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
   if (has_validation)
@@ -187,9 +210,12 @@ ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::Imp
 
 double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
   // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
+  // BPR compares a positive with its own negatives, so the rows stay in groups.
+  const data::ShuffleMode shuffle =
+      config_.train.loss == TrainLoss::bpr ? data::ShuffleMode::groups : data::ShuffleMode::rows;
   if (!sampler_)
     sampler_ = std::make_unique<data::EpochSampler>(data_, static_cast<int>(config_.train.negatives),
-                                                    config_.train.seed, device_);
+                                                    config_.train.seed, device_, shuffle);
   sampler_->sample(static_cast<uint32_t>(epoch), samples_);
   return run_batches(samples_.users, samples_.items, samples_.labels, epoch, hooks);
 }
@@ -197,7 +223,20 @@ double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
 int64_t ImplicitTrainer::rows_per_epoch() const { return data_.num_train() * (1 + config_.train.negatives); }
 
 ag::Variable ImplicitTrainer::loss(const ag::Variable& prediction, const Tensor& targets) const {
-  return ag::bce_with_logits(prediction, targets);
+  if (config_.train.loss == TrainLoss::bce) return ag::bce_with_logits(prediction, targets);
+  // BPR: -log sigmoid(d) = BCE-with-logits(d, 1) for each difference d of a group; the differences
+  // are a product with a constant matrix, so autograd spreads the gradient back to every score.
+  const int64_t group = pair_differences_.dim(0), groups = prediction.value().numel() / group;
+  const ag::Variable scores = ag::reshape(prediction, {groups, group});
+  const ag::Variable zero_bias(Tensor::zeros({group - 1}, DType::f32, device_));
+  const ag::Variable differences = ag::linear(scores, ag::Variable(pair_differences_), zero_bias);
+  Tensor ones = Tensor::empty({groups, group - 1}, DType::f32, device_);
+  ops::fill_(ones, 1.0);
+  return ag::bce_with_logits(differences, ones);
+}
+
+int64_t ImplicitTrainer::batch_alignment() const {
+  return config_.train.loss == TrainLoss::bpr ? 1 + config_.train.negatives : 1;
 }
 
 double ImplicitTrainer::selection(const EpochRecord& record) const {
@@ -226,6 +265,42 @@ EpochRecord ImplicitTrainer::evaluate(bool full_ranking) const {
   if (full_ranking) record.full = test_evaluator_->full_ranking(scorer);
   record.eval_seconds = seconds_since(start);
   return record;
+}
+
+// ---- solved models -----------------------------------------------------------------------------
+
+IalsTrainer::IalsTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
+    : ImplicitTrainer(config, data, device) {}
+
+IalsTrainer::~IalsTrainer() = default;
+
+double IalsTrainer::train_epoch(int64_t, const TrainerHooks&) {
+  // The solver is made at the first epoch (after a resume has loaded the factors) and solves into
+  // the model's own tables (it holds the same tensors), so the evaluator, the checkpoints and
+  // recommend see each sweep's factors with no copy.
+  if (!solver_) {
+    auto& model = static_cast<IalsModel&>(*model_);
+    IalsConfig ials;
+    ials.dim = config_.model.factors;
+    ials.unobserved_weight = config_.model.ials.unobserved_weight;
+    ials.regularization = config_.model.ials.regularization;
+    ials.frequency_exponent = config_.model.ials.frequency_exponent;
+    ials.dtype = model.user_factors().dtype();
+    solver_ = std::make_unique<Ials>(ials, make_implicit_csr(data_, device_));
+    solver_->user_factors() = model.user_factors();
+    solver_->item_factors() = model.item_factors();
+  }
+  solver_->sweep();
+  return solver_->loss() / static_cast<double>(std::max<int64_t>(1, data_.num_train()));
+}
+
+EaseTrainer::EaseTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
+    : ImplicitTrainer(config, data, device) {}
+
+double EaseTrainer::train_epoch(int64_t, const TrainerHooks&) {
+  auto& model = static_cast<EaseModel&>(*model_);
+  model.weights().copy_from(ease_weights(model.training(), config_.model.ease_lambda, model.weights().dtype()));
+  return 0.0;
 }
 
 // ---- explicit ratings --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// Per-device CUDA state: one stream and one cuBLAS handle per device, created on first use.
+// Per-device CUDA state: one stream and one cuBLAS handle per device, created on first use, and a
+// cuSOLVER handle created the first time a factorisation asks for it.
 #include "tensor/cuda_context.h"
 
 #include <mutex>
@@ -52,6 +53,43 @@ const char* cublas_status_name(cublasStatus_t status) {
     default:
       return "CUBLAS_STATUS_UNKNOWN";
   }
+}
+
+const char* cusolver_status_name(cusolverStatus_t status) {
+  switch (status) {
+    case CUSOLVER_STATUS_NOT_INITIALIZED:
+      return "CUSOLVER_STATUS_NOT_INITIALIZED";
+    case CUSOLVER_STATUS_ALLOC_FAILED:
+      return "CUSOLVER_STATUS_ALLOC_FAILED";
+    case CUSOLVER_STATUS_INVALID_VALUE:
+      return "CUSOLVER_STATUS_INVALID_VALUE";
+    case CUSOLVER_STATUS_ARCH_MISMATCH:
+      return "CUSOLVER_STATUS_ARCH_MISMATCH";
+    case CUSOLVER_STATUS_EXECUTION_FAILED:
+      return "CUSOLVER_STATUS_EXECUTION_FAILED";
+    case CUSOLVER_STATUS_INTERNAL_ERROR:
+      return "CUSOLVER_STATUS_INTERNAL_ERROR";
+    case CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED:
+      return "CUSOLVER_STATUS_MATRIX_TYPE_NOT_SUPPORTED";
+    case CUSOLVER_STATUS_NOT_SUPPORTED:
+      return "CUSOLVER_STATUS_NOT_SUPPORTED";
+    case CUSOLVER_STATUS_INVALID_WORKSPACE:
+      return "CUSOLVER_STATUS_INVALID_WORKSPACE";
+    default:
+      return "CUSOLVER_STATUS_UNKNOWN";
+  }
+}
+
+cusolverDnHandle_t cusolver_handle(int device_index) {
+  static cusolverDnHandle_t handles[16];
+  static std::once_flag once[16];
+  const cudaStream_t stream = cuda_stream(device_index);  // also checks the index and the device
+  std::call_once(once[device_index], [device_index, stream] {
+    NCF_CUDA_CHECK(cudaSetDevice(device_index));
+    NCF_CUSOLVER_CHECK(cusolverDnCreate(&handles[device_index]));
+    NCF_CUSOLVER_CHECK(cusolverDnSetStream(handles[device_index], stream));
+  });
+  return handles[device_index];
 }
 
 cudaStream_t cuda_stream(int device_index) { return state(device_index).stream; }

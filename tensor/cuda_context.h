@@ -1,4 +1,4 @@
-// The CUDA side of a device: its stream, its cuBLAS handle, raw allocation, and the checking
+// The CUDA side of a device: its stream, its cuBLAS and cuSOLVER handles, raw allocation, and the checking
 // macros every CUDA call in the project goes through. Only compiled when NCF_HAS_CUDA is set.
 //
 // All work runs on one stream per device, so kernels are ordered without host synchronisation;
@@ -10,6 +10,7 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#include <cusolverDn.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,7 @@
 namespace ncf {
 
 const char* cublas_status_name(cublasStatus_t status);
+const char* cusolver_status_name(cusolverStatus_t status);
 
 }  // namespace ncf
 
@@ -41,6 +43,15 @@ const char* cublas_status_name(cublasStatus_t status);
           std::string("cuBLAS call failed: ") + #call + ": " + ::ncf::cublas_status_name(ncf_status_)); \
   } while (0)
 
+#define NCF_CUSOLVER_CHECK(call)                                                                            \
+  do {                                                                                                      \
+    const cusolverStatus_t ncf_status_ = (call);                                                            \
+    if (ncf_status_ != CUSOLVER_STATUS_SUCCESS)                                                             \
+      ::ncf::throw_error(                                                                                   \
+          __FILE__, __LINE__,                                                                               \
+          std::string("cuSOLVER call failed: ") + #call + ": " + ::ncf::cusolver_status_name(ncf_status_)); \
+  } while (0)
+
 // After every kernel launch: a bad configuration or an earlier asynchronous fault shows up here.
 #define NCF_CUDA_LAUNCH_CHECK(kernel_name)                                                                 \
   do {                                                                                                     \
@@ -55,6 +66,9 @@ namespace ncf {
 
 cudaStream_t cuda_stream(int device_index = 0);
 cublasHandle_t cublas_handle(int device_index = 0);
+// The dense cuSOLVER handle of a device, bound to its stream; created on first use only (most runs
+// never factorise anything, and creating one costs time and memory).
+cusolverDnHandle_t cusolver_handle(int device_index = 0);
 void cuda_synchronize(int device_index = 0);
 
 // cuBLAS may use TF32 tensor cores for f32 products (on by default; off for exact comparisons).

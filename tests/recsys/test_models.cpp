@@ -31,7 +31,7 @@ recsys::ModelShape tiny_shape(const std::string& type) {
 TEST_CASE("gradcheck of every model's forward with respect to all of its parameters") {
   const Tensor users = Tensor::from_vector<int32_t>({0, 3, 1, 3, 2}, {5});
   const Tensor items = Tensor::from_vector<int32_t>({5, 0, 2, 2, 4}, {5});
-  for (const std::string type : {"gmf", "mlp", "neumf", "mf", "mlp_regressor"}) {
+  for (const std::string type : {"gmf", "mlp", "neumf", "dot", "ials", "mf", "mlp_regressor"}) {
     INFO("model " << type);
     nn::ParameterFactory factory{Device::cpu(), DType::f64, 11};
     recsys::ModelShape shape = tiny_shape(type);
