@@ -21,6 +21,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 stage="${1:-all}"
+case "$stage" in
+  build | test | memcheck | racecheck | sanitize | bench | accuracy | accuracy-ml1m | all) ;;
+  *)
+    echo "usage: scripts/gpu_check.sh [build|test|memcheck|racecheck|sanitize|bench|accuracy|accuracy-ml1m|all]" >&2
+    exit 2 ;;
+esac
 OUT="${OUT:-$PWD/gpu-check-out}"
 LOGS="$PWD/gpu-check-logs"
 mkdir -p "$OUT" "$LOGS"
@@ -29,8 +35,16 @@ build="build-gpu"
 carry="$PWD/.gpu_carry"
 jobs="$(nproc)"
 note() { echo "$*" | tee -a "$summary"; }
+failed=0  # set by any check that fails; the script then exits 1
+# record STATUS: remembers a failure, and leaves "exit STATUS" in $last for the summary line.
+last=""
+record() {
+  [ "$1" -eq 0 ] || failed=1
+  last="exit $1"
+}
 
 # logs.tar.gz: every log, never a checkpoint; a log over 2 MiB keeps its last 2 MiB.
+# shellcheck disable=SC2317  # (run by the EXIT trap)
 finish() {
   find "$LOGS" -type f -size +2M ! -name '*.safetensors' -exec sh -c 'tail -c 2M "$1" > "$1.tail" && mv "$1.tail" "$1"' _ {} \;
   tar -czf "$OUT/logs.tar.gz" --exclude='*.safetensors' --exclude='*.tmp' -C "$LOGS" . 2>/dev/null
@@ -87,7 +101,7 @@ stage_build() {
   done
   local flags=(-G "$generator" -DCMAKE_BUILD_TYPE=Release -DNCF_WITH_CUDA=ON -DNCF_REQUIRE_CUDA=ON
     -DCMAKE_CUDA_COMPILER="$nvcc" -Ddoctest_DIR="$carry/lib/cmake/doctest"
-    -DNCF_JSON_INCLUDE_DIR="$carry/include" -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON
+    -DNCF_JSON_INCLUDE_DIR="$carry/include"
     -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
     "-DCMAKE_IGNORE_PATH=$system_packages")
   if gpu_present; then
@@ -134,10 +148,12 @@ stage_test() {
   need_gpu test && need_build test || return $?
   local start=$SECONDS
   limited 420 test_cuda.txt "$build/bin/test_cuda" --duration=true
-  note "test_cuda: exit $?, $(grep -E '^\[doctest\] test cases' "$LOGS/test_cuda.txt") (log: test_cuda.txt)"
+  record $?
+  note "test_cuda: $last, $(grep -E '^\[doctest\] test cases' "$LOGS/test_cuda.txt") (log: test_cuda.txt)"
   grep -E "ERROR|FAILED|first mismatch" "$LOGS/test_cuda.txt" | head -n 20 | tee -a "$summary"
   (cd "$build" && timeout 150 ctest --output-on-failure --timeout 120 -E '^test_cuda$') > "$LOGS/ctest.txt" 2>&1
-  note "ctest (every suite but test_cuda): exit $?, $(grep -E 'tests passed|tests failed' "$LOGS/ctest.txt" | tail -n 1) (log: ctest.txt)"
+  record $?
+  note "ctest (every suite but test_cuda): $last, $(grep -E 'tests passed|tests failed' "$LOGS/ctest.txt" | tail -n 1) (log: ctest.txt)"
   note "test: $((SECONDS - start)) s"
 }
 
@@ -145,17 +161,19 @@ stage_test() {
 sanitize() {
   local tool="$1" seconds="$2"
   shift 2
-  local start=$SECONDS
-  limited "$seconds" "sanitize-$tool.txt" compute-sanitizer --tool "$tool" --error-exitcode 3 --print-limit 50 \
+  local start=$SECONDS sanitizer
+  sanitizer="$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)"
+  limited "$seconds" "sanitize-$tool.txt" "$sanitizer" --tool "$tool" --error-exitcode 3 --print-limit 50 \
     "$build/bin/test_cuda" "$@"
   local rc=$?
-  note "compute-sanitizer $tool: exit $rc, $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOGS/sanitize-$tool.txt" | tail -n 1); $(grep -E '^\[doctest\] test cases' "$LOGS/sanitize-$tool.txt"); $((SECONDS - start)) s (log: sanitize-$tool.txt)"
+  record "$rc"
+  note "compute-sanitizer $tool: $last, $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOGS/sanitize-$tool.txt" | tail -n 1); $(grep -E '^\[doctest\] test cases' "$LOGS/sanitize-$tool.txt"); $((SECONDS - start)) s (log: sanitize-$tool.txt)"
 }
 # Left out of memcheck: the long training runs (thousands of steps; the same kernels as the rest).
 memcheck_exclude='cuda training from a fixed seed*,cuda steady-state*,cuda XOR*'
 # Kernels with shared memory or warp shuffles, and the CUB algorithms: where races could hide.
 # (A comma separates filters, so the first name's comma is matched by "?".)
-racecheck_cases='cuda sum? mean*,cuda losses*,cuda segment_sum_rows*,cuda scatter_add_rows_*,cuda add_row_sparse*,cuda topk_rows*,cuda random tensors*'
+racecheck_cases='cuda sum? mean*,cuda losses*,cuda segment_sum_rows*,cuda scatter_add_rows_*,cuda add_row_sparse*,cuda topk_rows*'
 stage_memcheck() {
   need_gpu memcheck && need_build memcheck || return $?
   sanitize memcheck 540 --test-case-exclude="$memcheck_exclude"
@@ -169,11 +187,13 @@ stage_bench() {
   need_gpu bench && need_build bench || return $?
   limited 180 bench_dle_f64.txt "$build/bin/bench_ncf" --model dle-f64 --batch 1048576 --steps 20 --runs 5 \
     --json "$OUT/bench_dle_f64.json"
-  note "bench dle-f64 batch 2^20 (exit $?; target >= 70M samples/s step; sampling < 0.2 s):"
+  record $?
+  note "bench dle-f64 batch 2^20 ($last; target >= 70M samples/s step; sampling < 0.2 s):"
   grep -E "train_step|per step|epoch|negative_sampling|eval" "$LOGS/bench_dle_f64.txt" | tee -a "$summary"
   limited 120 bench_paper_f8.txt "$build/bin/bench_ncf" --model paper-f8 --batch 256 --steps 2000 --runs 5 \
     --epoch-rows 5000000 --json "$OUT/bench_paper_f8.json"
-  note "bench paper-f8 batch 256 (exit $?; target >= 1M samples/s):"
+  record $?
+  note "bench paper-f8 batch 256 ($last; target >= 1M samples/s):"
   grep -E "train_step|per step|epoch|eval" "$LOGS/bench_paper_f8.txt" | tee -a "$summary"
   # The tutorial end to end: parse, split, 5 epochs, evaluation on 30% of an ML-20M-shaped set (< 60 s).
   [ -f datasets/synthetic-ml-20m/ratings.csv ] ||
@@ -183,7 +203,8 @@ stage_bench() {
   start_ns=$(date +%s%N)
   limited 120 tutorial.txt "$build/bin/train_ncf" --config apps/configs/tutorial-ml20m-mlp.json \
     --out "$LOGS/tutorial-run" --no-progress
-  note "tutorial end to end: exit $?, $(( ($(date +%s%N) - start_ns) / 1000000 )) ms (target < 60 s); $(grep 'best epoch' "$LOGS/tutorial.txt") (log: tutorial.txt)"
+  record $?
+  note "tutorial end to end: $last, $(( ($(date +%s%N) - start_ns) / 1000000 )) ms (target < 60 s); $(grep 'best epoch' "$LOGS/tutorial.txt") (log: tutorial.txt)"
 }
 
 # accuracy_run CONFIG DATA SECONDS: one training run of apps/configs/CONFIG.json on the GPU.
@@ -196,7 +217,8 @@ accuracy_run() {
   rm -rf "$LOGS/acc-$config-cuda"
   limited "$seconds" "acc-$config-cuda.txt" "$build/bin/train_ncf" --config "apps/configs/$config.json" \
     --device cuda --out "$LOGS/acc-$config-cuda" --no-progress
-  note "accuracy $config on cuda (exit $?): $(grep -A1 'best epoch' "$LOGS/acc-$config-cuda.txt" | tr -s ' ' | tr '\n' ' ') (log: acc-$config-cuda.txt)"
+  record $?
+  note "accuracy $config on cuda ($last): $(grep -A1 'best epoch' "$LOGS/acc-$config-cuda.txt" | tr -s ' ' | tr '\n' ' ') (log: acc-$config-cuda.txt)"
 }
 stage_accuracy() {
   need_gpu accuracy && need_build accuracy || return $?
@@ -221,7 +243,7 @@ case "$stage" in
   accuracy-ml1m) stage_accuracy_ml1m ;;
   all) stage_build && stage_test && stage_memcheck && stage_racecheck && stage_bench && stage_accuracy &&
     stage_accuracy_ml1m ;;
-  *)
-    echo "usage: scripts/gpu_check.sh [build|test|memcheck|racecheck|sanitize|bench|accuracy|accuracy-ml1m|all]" >&2
-    exit 2 ;;
 esac
+stage_status=$?
+[ "$stage_status" -eq 0 ] && [ "$failed" -ne 0 ] && stage_status=1
+exit "$stage_status"
