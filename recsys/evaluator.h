@@ -7,10 +7,12 @@
 //
 // Scores come from a Scorer: (users, items) i32 (n,) on the device -> (n,) f32 scores on the device.
 // The candidate lists are built once and kept on the device; scoring runs in chunks of `chunk_rows`
-// rows, and only the scores travel back to the host, where ranks are counted in parallel.
+// rows, and only the scores travel back to the host, in large asynchronous transfers on a GPU
+// (evaluator.cpp), where ranks are counted in parallel.
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include "data/implicit_dataset.h"
 #include "recsys/metrics.h"
@@ -25,6 +27,8 @@ Scorer model_scorer(ScoringModel& model);
 // ItemPop: an item's score is its number of training positives.
 Scorer popularity_scorer(const data::ImplicitDataset& data, Device device);
 
+class ScoreTransfer;
+
 class Evaluator {
  public:
   // heldout: which held-out item is the positive, the test item or the validation item.
@@ -32,21 +36,31 @@ class Evaluator {
 
   // chunk_rows: rows scored per call; 0 picks 2^18 on a GPU and 2^14 on the CPU, where the chunk's
   // activations stay in the caching allocator (a wide MLP on 2^18 rows would hold about 1 GB).
+  // transfer_rows: scores brought to the host at once (whole chunks); 0 picks 2^24 on a GPU and one
+  // chunk on the CPU. Results never depend on either.
   Evaluator(const data::ImplicitDataset& data, Device device, int64_t k, Heldout heldout = Heldout::test,
-            int64_t chunk_rows = 0);
+            int64_t chunk_rows = 0, int64_t transfer_rows = 0);
+  ~Evaluator();
 
   RankingMetrics sampled(const Scorer& scorer) const;
   RankingMetrics full_ranking(const Scorer& scorer) const;
   int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
 
  private:
+  // The transfer buffers, kept between calls (pinned memory is slow to allocate); grown when needed.
+  ScoreTransfer& transfer(int64_t capacity) const;
+  template <class Fill, class Rank>
+  void score_in_groups(int64_t group_rows, int64_t groups, const Fill& fill, const Rank& rank_group) const;
+
   const data::ImplicitDataset& data_;
   Device device_;
-  int64_t k_, chunk_rows_;
+  int64_t k_, chunk_rows_, transfer_rows_;
   std::vector<int32_t> eval_users_, positives_;  // users with a held-out item, and that item
   int64_t row_width_ = 0;                        // 1 positive + eval negatives per user
   Tensor sampled_users_, sampled_items_;         // (users * row_width,) on the device
   std::vector<int32_t> sampled_items_host_;
+  Tensor eval_users_table_;  // (users, 1) i32 on the device: eval_users_, gathered into full-ranking chunks
+  mutable std::unique_ptr<ScoreTransfer> transfer_;
 };
 
 }  // namespace ncf::recsys

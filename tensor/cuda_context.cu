@@ -1,7 +1,10 @@
-// Per-device CUDA state: one stream and one cuBLAS handle per device, created on first use, and a
-// cuSOLVER handle created the first time a factorisation asks for it.
+// Per-device CUDA state, created on first use: one stream, one cuBLAS handle, and the index-fault
+// slots with their pinned host mirror (see cuda_context.h); a cuSOLVER handle is created the first
+// time a factorisation asks for it. Every wait for a stream, allocation and free of raw memory passes
+// through here and is counted (tensor/device_counters.h).
 #include "tensor/cuda_context.h"
 
+#include <cstring>
 #include <mutex>
 
 #include "tensor/device.h"
@@ -12,7 +15,15 @@ namespace {
 struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
+  CudaIndexFaults* faults = nullptr;       // device memory, written by kernels
+  CudaIndexFaults* faults_host = nullptr;  // pinned: where each wait copies them
 };
+
+void reset_faults(DeviceState& s) {
+  std::memset(s.faults_host, 0xff, sizeof(CudaIndexFaults));  // every slot kNoIndexFault
+  NCF_CUDA_CHECK(cudaMemsetAsync(s.faults, 0xff, sizeof(CudaIndexFaults), s.stream));
+  count_memory_op();
+}
 
 bool g_allow_tf32 = true;
 
@@ -27,10 +38,32 @@ DeviceState& state(int device_index) {
     NCF_CUDA_CHECK(cudaStreamCreateWithFlags(&s.stream, cudaStreamNonBlocking));
     NCF_CUBLAS_CHECK(cublasCreate(&s.cublas));
     NCF_CUBLAS_CHECK(cublasSetStream(s.cublas, s.stream));
+    NCF_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&s.faults), sizeof(CudaIndexFaults)));
+    NCF_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&s.faults_host), sizeof(CudaIndexFaults)));
+    count_raw_allocation();
+    count_raw_allocation();
+    reset_faults(s);
   });
   return states[device_index];
 }
 }  // namespace
+
+const char* index_op_name(IndexOp op) {
+  switch (op) {
+    case IndexOp::gather_rows:
+      return "gather_rows";
+    case IndexOp::segment_sum_rows:
+      return "segment_sum_rows";
+    case IndexOp::scatter_add_rows:
+      return "scatter_add_rows_";
+    case IndexOp::to_dense:
+      return "to_dense";
+    case IndexOp::sparse_adam_step:
+      return "sparse_adam_step";
+    default:
+      return "an index op";
+  }
+}
 
 const char* cublas_status_name(cublasStatus_t status) {
   switch (status) {
@@ -94,13 +127,35 @@ cusolverDnHandle_t cusolver_handle(int device_index) {
 
 cudaStream_t cuda_stream(int device_index) { return state(device_index).stream; }
 cublasHandle_t cublas_handle(int device_index) { return state(device_index).cublas; }
-void cuda_synchronize(int device_index) { NCF_CUDA_CHECK(cudaStreamSynchronize(cuda_stream(device_index))); }
+CudaIndexFaults* cuda_index_faults(int device_index) { return state(device_index).faults; }
+
+void cuda_synchronize(int device_index) {
+  DeviceState& s = state(device_index);
+  // The fault words ride along with the wait: one small copy queued before it, read after it.
+  NCF_CUDA_CHECK(
+      cudaMemcpyAsync(s.faults_host, s.faults, sizeof(CudaIndexFaults), cudaMemcpyDeviceToHost, s.stream));
+  count_memory_op();
+  NCF_CUDA_CHECK(cudaStreamSynchronize(s.stream));
+  count_host_sync();
+  for (int op = 0; op < static_cast<int>(IndexOp::count); ++op) {
+    const unsigned long long first = s.faults_host->first[op];
+    if (first == kNoIndexFault) continue;
+    reset_faults(s);  // reported once; the next wait starts clean
+    const auto position = static_cast<int64_t>(first >> 32);
+    const auto index = static_cast<int32_t>(static_cast<uint32_t>(first & 0xffffffffu));
+    NCF_FAIL(index_op_name(static_cast<IndexOp>(op))
+             << " on cuda:" << device_index << ": index " << index << " at position " << position
+             << " is outside the table; the GPU skipped it and reports it at this synchronisation, the first "
+                "after the op");
+  }
+}
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
 
 void* cuda_raw_allocate(size_t bytes, int device_index) {
   state(device_index);
   void* ptr = nullptr;
+  count_raw_allocation();
   const cudaError_t status = cudaMalloc(&ptr, bytes);
   if (status != cudaSuccess) {
     cudaGetLastError();
@@ -110,6 +165,29 @@ void* cuda_raw_allocate(size_t bytes, int device_index) {
   return ptr;
 }
 
-void cuda_raw_free(void* ptr, int device_index) { NCF_CUDA_CHECK(cudaFree(ptr)); }
+void cuda_raw_free(void* ptr, int device_index) {
+  count_raw_free();
+  NCF_CUDA_CHECK(cudaFree(ptr));
+}
+
+void* cuda_pinned_allocate(size_t bytes) {
+  void* ptr = nullptr;
+  count_raw_allocation();
+  const cudaError_t status = cudaHostAlloc(&ptr, bytes, cudaHostAllocDefault);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    NCF_FAIL("cudaHostAlloc of " << bytes
+                                 << " bytes of pinned host memory failed: " << cudaGetErrorString(status));
+  }
+  return ptr;
+}
+
+void cuda_pinned_free(void* ptr) {
+  if (ptr == nullptr) return;
+  count_raw_free();
+  // Called from destructors, so it never throws; a failure here (the runtime already shut down at
+  // exit) leaves nothing to clean up anyway.
+  if (cudaFreeHost(ptr) != cudaSuccess) cudaGetLastError();
+}
 
 }  // namespace ncf

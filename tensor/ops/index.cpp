@@ -2,8 +2,11 @@
 //   gather_rows       table (n, d), indices (b,) i32         -> out (b, d), out[i] = table[indices[i]]
 //   segment_sum_rows  indices (b,) i32, rows (b, d)          -> RowSparse: unique sorted indices (nnz,)
 //                                                               and their summed rows (nnz, d)
+//   add_row_sparse    RowSparse a, b of one table            -> RowSparse of a + b
 //   scatter_add_rows_ table (n, d) += rows (b, d) at indices (b,)
 //   to_dense          RowSparse                              -> (num_rows, d), zeros elsewhere
+// Every index is checked against the table here, before any work, and a bad one throws naming it
+// and its position. GPU tensors go to index.cu unchecked (that would need a wait); see index.h.
 //
 // Duplicates are summed in a fixed order, the same on both devices: sort the (index, position)
 // pairs, then each unique index adds its rows in their original order, starting from the first
@@ -15,6 +18,8 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
+
+#include "tensor/ops/concat.h"
 
 namespace ncf::ops {
 
@@ -138,7 +143,7 @@ RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t nu
             "segment_sum_rows: rows must be f32 or f64, got " << rows.describe());
   if (rows.is_cuda()) {
     RowSparse result;
-    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, num_rows));
+    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, num_rows, /*padded_input=*/false));
     return result;
   }
   check_indices_in_range(indices, num_rows, "segment_sum_rows", Shape{num_rows, rows.dim(1)});
@@ -155,6 +160,29 @@ RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t nu
     sum_all_segments(rows.data<scalar_t>(), d, segments, result.rows.data<scalar_t>());
   });
   return result;
+}
+
+RowSparse add_row_sparse(const RowSparse& a, const RowSparse& b) {
+  const char* op = "add_row_sparse";
+  check_rows_match(a.indices, a.rows, op);
+  check_rows_match(b.indices, b.rows, op);
+  NCF_CHECK(a.num_rows == b.num_rows && a.rows.dim(1) == b.rows.dim(1) && a.rows.dtype() == b.rows.dtype(),
+            op << ": " << a.rows.describe() << " of " << a.num_rows << " rows and " << b.rows.describe()
+               << " of " << b.num_rows << " rows are not gradients of one table");
+  check_same_device(a.rows, b.rows, op);
+  // Append b's entries to a's (each side seen as one long row, so that a column concatenation stacks
+  // them), then sort and sum again: a row present in both is a's row + b's row, on both devices.
+  const int64_t dim = a.rows.dim(1), na = a.indices.numel(), nb = b.indices.numel();
+  const Tensor indices = concat_cols({a.indices.view({1, na}), b.indices.view({1, nb})}).view({na + nb});
+  const Tensor rows =
+      concat_cols({a.rows.view({1, na * dim}), b.rows.view({1, nb * dim})}).view({na + nb, dim});
+  if (rows.is_cuda()) {
+    // GPU inputs may hold padding entries (index num_rows): they are dropped, not reported.
+    RowSparse result;
+    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, a.num_rows, /*padded_input=*/true));
+    return result;
+  }
+  return segment_sum_rows(indices, rows, a.num_rows);
 }
 
 void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows) {

@@ -125,6 +125,35 @@ TEST_CASE("full ranking leaves the user's training items out, even when they sco
   CHECK(full.hr == 1.0);
 }
 
+TEST_CASE("evaluation does not depend on how rows are chunked and grouped for the transfer to the host") {
+  // Scores from a hash of (user, item) with many ties; chunk and transfer sizes that split users
+  // across many groups (the two host buffers alternate) must give the same metrics as one group.
+  const data::ImplicitDataset d = test::banded_dataset(61, 47, 20);
+  const recsys::Scorer hashed = [](const Tensor& users, const Tensor& items) {
+    const std::vector<int32_t> u = users.to_vector<int32_t>(), i = items.to_vector<int32_t>();
+    std::vector<float> s(u.size());
+    for (size_t r = 0; r < u.size(); ++r) s[r] = static_cast<float>((u[r] * 31 + i[r] * 17) % 13);
+    return Tensor::from_vector(s, {static_cast<int64_t>(s.size())});
+  };
+  auto same = [](const recsys::RankingMetrics& a, const recsys::RankingMetrics& b) {
+    return a.users == b.users && a.hr == b.hr && a.ndcg == b.ndcg && a.mrr == b.mrr && a.auc == b.auc;
+  };
+  const recsys::Evaluator whole(d, Device::cpu(), 10, recsys::Evaluator::Heldout::test, 1 << 20, 1 << 24);
+  const recsys::RankingMetrics sampled = whole.sampled(hashed), full = whole.full_ranking(hashed);
+  CHECK(sampled.users == 61);
+  CHECK(sampled.hr > 0.0);
+  CHECK(sampled.hr < 1.0);
+  for (const auto& [chunk, transfer] :
+       std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {50, 0}, {50, 200}, {100, 1000}, {1, 1}, {47, 94}}) {
+    CAPTURE(chunk);
+    CAPTURE(transfer);
+    const recsys::Evaluator split(d, Device::cpu(), 10, recsys::Evaluator::Heldout::test, chunk, transfer);
+    CHECK(same(split.sampled(hashed), sampled));
+    CHECK(same(split.full_ranking(hashed), full));
+    CHECK(same(split.sampled(hashed), sampled));  // the kept buffers serve a second call
+  }
+}
+
 TEST_CASE("ItemPop ranks the most popular items first") {
   // Item i is trained on by i + 1 users; each test item is the most popular item a user has not seen,
   // and its negatives are less popular: ItemPop must put it first for everyone (least popular first
