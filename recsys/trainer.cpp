@@ -19,6 +19,19 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
+ModelShape model_shape(const ExperimentConfig& config, int64_t users, int64_t items, double global_mean) {
+  ModelShape shape;
+  shape.type = to_string(config.model.type);
+  shape.users = users;
+  shape.items = items;
+  shape.factors = config.model.factors;
+  shape.layers = config.model.layers;
+  shape.dropout = config.model.dropout;
+  shape.l2 = config.model.l2;
+  shape.global_mean = global_mean;
+  return shape;
+}
+
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model) {
   switch (train.optimizer) {
     case OptimizerKind::sgd:
@@ -45,16 +58,7 @@ Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config
 void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
   if (config_.model.type == ModelType::itempop) return;  // nothing to train
   factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
-  ModelShape shape;
-  shape.type = to_string(config_.model.type);
-  shape.users = users;
-  shape.items = items;
-  shape.factors = config_.model.factors;
-  shape.layers = config_.model.layers;
-  shape.dropout = config_.model.dropout;
-  shape.l2 = config_.model.l2;
-  shape.global_mean = global_mean;
-  model_ = make_model(shape, factory_);
+  model_ = make_model(model_shape(config_, users, items, global_mean), factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
     load_pretrained_neumf(*model_, RunFolder(pretrain.gmf).load_model(), RunFolder(pretrain.mlp).load_model(),

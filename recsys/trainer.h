@@ -61,6 +61,10 @@ struct TrainerHooks {
   std::function<void(const EpochRecord&, bool improved)> epoch_end;
 };
 
+// The shape of the model the config asks for, over `users` x `items` (global_mean: explicit models).
+ModelShape model_shape(const ExperimentConfig& config, int64_t users, int64_t items,
+                       double global_mean = 0.0);
+
 // The optimizer named by the config over the model's parameters.
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model);
 
