@@ -113,8 +113,8 @@ TEST_CASE("--resume continues to the same final metrics as an uninterrupted run"
   // The resumed run's config.json records the new epoch count, so a second --resume has nothing to do.
   CHECK(nlohmann::json::parse(std::ifstream(dir + "/part/config.json"))["train"]["epochs"] == 4);
   CHECK(part["best"]["full"]["ndcg@10"] == full["best"]["full"]["ndcg@10"]);
-  for (const char* file :
-       {"config.json", "metrics.json", "log.txt", "model.safetensors", "last.safetensors", "ids.json"})
+  for (const char* file : {"config.json", "metrics.json", "log.txt", "model.safetensors", "last.safetensors",
+                           "ids.json", "seen.safetensors", "curves.svg"})
     CHECK(exists(dir + "/full/" + file));
   std::system(("rm -rf " + dir).c_str());
 }
