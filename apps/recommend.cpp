@@ -45,11 +45,11 @@ int main(int argc, char** argv) {
     const int32_t user = data.users.find(raw_user);
     NCF_CHECK(user >= 0, "user " << raw_user << " is not in the data set of " << run_dir);
 
-    recsys::Scorer scorer;
+    recsys::BlockScorer scorer;
     std::unique_ptr<recsys::ScoringModel> model;
     nn::ParameterFactory factory{device, DType::f32, config.train.seed};
     if (config.model.type == recsys::ModelType::itempop) {
-      scorer = recsys::popularity_scorer(data, device);
+      scorer = recsys::pairwise_block_scorer(recsys::popularity_scorer(data, device), data.num_items, device);
     } else {
       recsys::ModelShape shape;
       shape.type = to_string(config.model.type);
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       shape.layers = config.model.layers;
       model = recsys::make_model(shape, factory);
       folder.load_model_into(*model);
-      scorer = recsys::model_scorer(*model);
+      scorer = recsys::block_scorer(*model, data.num_items, device);
     }
     std::printf("top %lld for user %lld (%lld items seen in training):\n", static_cast<long long>(k),
                 static_cast<long long>(raw_user), static_cast<long long>(data.user_count(user)));

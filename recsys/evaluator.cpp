@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "autograd/variable.h"
+#include "recsys/block_scorer.h"
 #include "tensor/ops/index.h"
 
 namespace ncf::recsys {
@@ -85,24 +86,20 @@ RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
 }
 
 RankingMetrics Evaluator::full_ranking(const Scorer& scorer) const {
-  const int64_t n_items = data_.num_items, n_users = static_cast<int64_t>(eval_users_.size());
-  std::vector<int64_t> ranks(n_users), counts(n_users);
-  // Every item for a chunk of users: (users_in_chunk * n_items) rows scored at once.
-  const int64_t users_per_chunk = std::max<int64_t>(1, chunk_rows_ / std::max<int64_t>(1, n_items));
-  std::vector<int32_t> items_host(static_cast<size_t>(users_per_chunk * n_items));
-  for (int64_t j = 0; j < users_per_chunk; ++j)
-    for (int64_t i = 0; i < n_items; ++i) items_host[j * n_items + i] = static_cast<int32_t>(i);
-  const Tensor items_all = Tensor::from_vector(items_host, {users_per_chunk * n_items}, device_);
-  std::vector<int32_t> users_host(items_host.size());
+  return full_ranking(pairwise_block_scorer(scorer, data_.num_items, device_, chunk_rows_));
+}
 
+RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
+  const int64_t n_items = data_.num_items, n_users = static_cast<int64_t>(eval_users_.size());
+  NCF_CHECK(scorer.items == n_items,
+            "full ranking: the scorer scores " << scorer.items << " items, the data has " << n_items);
+  std::vector<int64_t> ranks(n_users), counts(n_users);
+  // Every item for a chunk of users: (users_in_chunk * n_items) scores at once.
+  const int64_t users_per_chunk = std::max<int64_t>(1, chunk_rows_ / std::max<int64_t>(1, n_items));
   for (int64_t first = 0; first < n_users; first += users_per_chunk) {
     const int64_t count = std::min(users_per_chunk, n_users - first);
-    for (int64_t j = 0; j < count; ++j)
-      std::fill(users_host.begin() + j * n_items, users_host.begin() + (j + 1) * n_items,
-                eval_users_[first + j]);
-    const Tensor users =
-        Tensor::from_vector(users_host, {users_per_chunk * n_items}, device_).rows(0, count * n_items);
-    const std::vector<float> scores = scorer(users, items_all.rows(0, count * n_items)).to_vector<float>();
+    const std::vector<int32_t> users(eval_users_.begin() + first, eval_users_.begin() + first + count);
+    const std::vector<float> scores = scorer.score(users).to_vector<float>();
 #pragma omp parallel for schedule(static)
     for (int64_t j = 0; j < count; ++j) {
       const int64_t r = first + j;

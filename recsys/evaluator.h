@@ -19,6 +19,7 @@
 namespace ncf::recsys {
 
 using Scorer = std::function<Tensor(const Tensor& users, const Tensor& items)>;
+struct BlockScorer;  // every item's score for a block of users (recsys/block_scorer.h)
 
 // A trained model as a Scorer: evaluation mode (no dropout), no gradient recording.
 Scorer model_scorer(ScoringModel& model);
@@ -37,6 +38,8 @@ class Evaluator {
 
   RankingMetrics sampled(const Scorer& scorer) const;
   RankingMetrics full_ranking(const Scorer& scorer) const;
+  // The same with every item's scores for a block of users at a time (e.g. one GEMM for GMF).
+  RankingMetrics full_ranking(const BlockScorer& scorer) const;
   int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
 
  private:
