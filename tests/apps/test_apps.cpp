@@ -1,6 +1,7 @@
 // The binaries as a user runs them: train_ncf's argument and config errors (named, non-zero exit,
 // no run folder left behind), --resume reaching the same result as an uninterrupted run, recommend's
-// four modes (--user, --all, --similar-to, --items) and their bad input.
+// four modes (--user, --all, --similar-to, --items) and their bad input, and the Python example
+// (examples/recommend_from_run.py) giving recommend's lists.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -389,4 +390,37 @@ TEST_CASE("each epoch writes curves.svg, a run file that --overwrite removes") {
   REQUIRE_MESSAGE(r.exit_code == 0, r.output);
   CHECK(!exists(copy + "/curves.svg"));
   CHECK(exists(copy + "/metrics.json"));
+}
+
+TEST_CASE("the Python example reproduces recommend's top 10 for GMF, MLP, NeuMF and ItemPop") {
+  if (run("python3 -c 'import safetensors, numpy'").exit_code != 0) {
+    std::printf("SKIPPED: the Python example (python3 with the safetensors and numpy packages not found)\n");
+    MESSAGE("skipped: python3 with safetensors and numpy not found");
+    return;
+  }
+  for (const char* type : {"gmf", "mlp", "neumf", "itempop"}) {
+    INFO("model " << std::string(type));
+    const std::string run_dir = runs() + "/" + type, out = run_dir + "/recs10.csv";
+    REQUIRE(run(bin("recommend") + " --run " + run_dir + " --all -k 10 --out " + out).exit_code == 0);
+    std::ifstream file(out);
+    const auto records =
+        parse_csv(std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>()));
+    for (const int user : {1, 23}) {
+      INFO("user " << user);
+      const Result python = run("python3 " + ncf::test::source_dir() + "/examples/recommend_from_run.py " +
+                                run_dir + " " + std::to_string(user) + " -k 10");
+      REQUIRE_MESSAGE(python.exit_code == 0, python.output);
+      const auto python_records = parse_csv(python.output);
+      const std::vector<Listed> got = csv_rows_of(python_records, std::to_string(user)),
+                                want = csv_rows_of(records, std::to_string(user));
+      REQUIRE(want.size() == 10);
+      REQUIRE(got.size() == 10);
+      CHECK(python_records[0] == records[0]);  // the same header
+      for (size_t t = 0; t < 10; ++t) {
+        CHECK(got[t].item == want[t].item);
+        // Python computes in float64, recommend in float32; both print 7 significant digits.
+        CHECK(got[t].score == doctest::Approx(want[t].score).epsilon(1e-5));
+      }
+    }
+  }
 }
