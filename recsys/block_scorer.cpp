@@ -119,7 +119,7 @@ BlockScorer block_scorer(ScoringModel& model, int64_t num_items, Device device) 
 }
 
 int64_t users_per_block(int64_t num_items, Device device) {
-  const int64_t values = device.is_cuda() ? int64_t{1} << 24 : int64_t{1} << 20;
+  const int64_t values = device.is_cuda() ? int64_t{1} << 25 : int64_t{1} << 22;
   return std::max<int64_t>(1, values / std::max<int64_t>(1, num_items));
 }
 

@@ -37,8 +37,10 @@ BlockScorer pairwise_block_scorer(Scorer scorer, int64_t num_items, Device devic
 // The model must outlive the result; the bilinear factors are taken from its parameters now.
 BlockScorer block_scorer(ScoringModel& model, int64_t num_items, Device device);
 
-// Users per block such that a block's (users, items) scores hold about 2^20 values on the CPU and
-// 2^24 on a GPU (4 MB / 64 MB): large enough for the GEMM and top-K to run at speed.
+// Users per block such that a block's (users, items) scores hold about 2^22 values on the CPU
+// (16 MB, within a server's last-level cache, where the top-K then finds the GEMM's output) and 2^25
+// on a GPU (128 MB: few launches). Fewer, larger blocks also mean fewer parallel regions, which
+// matters on a busy CPU, where each region can wait a scheduler time slice for its second thread.
 int64_t users_per_block(int64_t num_items, Device device);
 
 }  // namespace ncf::recsys
