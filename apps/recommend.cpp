@@ -46,11 +46,13 @@ Items a user trained on are never recommended; equal scores go to the smaller it
                      gmf.item weighted by the output layer, NeuMF's GMF branch the same way, MLP's
                      mlp.item (the input of its ReLU tower, so only a rough guide: a note says so)
   --items IDS        a user the model has not seen, given by the items they chose: fresh user rows
-                     fitted to them (--steps Adam steps at --lr, 4 sampled negatives per item and step,
-                     every other parameter frozen; deterministic for --seed, default the run's
-                     train.seed), then the K best items not among them. ItemPop: the most popular ones
+                     fitted to them (--steps Adam steps at --lr, the run's train.negatives fresh
+                     negatives per item and step, every other parameter frozen; deterministic for
+                     --seed, default the run's train.seed), then the K best items not among them.
+                     ItemPop: the most popular items not among them
   -k K               list length, at most the number of items in the catalogue (default 10)
   --device NAME      auto | cpu | cuda (default auto)
+  --no-progress      no progress bar for --all, even on a terminal
 
 exit status: 0 success, 2 bad arguments (an unknown user or item, -k beyond the catalogue), 1 any
 other error (a damaged run folder, ...).
