@@ -5,15 +5,17 @@
 // tensor; the whole group then goes to the host in one asynchronous copy into one of two pinned host
 // buffers, and the host ranks that group while the GPU already scores the next. Full ranking on
 // ML-20M (138k users x 27k items, 3.7e9 scores) thus makes about 220 transfers of 64 MiB with 220
-// waits, where one synchronous pageable copy per 2^18-row chunk made 14,000 round trips. The users of
-// a chunk are expanded on the device (a gather from the evaluated users), so nothing is uploaded per
-// chunk either. On the CPU the same code runs with plain buffers and immediate copies.
+// waits, where one synchronous pageable copy per 2^18-row chunk made 14,000 round trips. Full ranking
+// scores through a BlockScorer (recsys/block_scorer.h): one GEMM per block of users for the bilinear
+// models, every pair through the Scorer for the others. On the CPU the same code runs with plain
+// buffers and immediate copies.
 #include "recsys/evaluator.h"
 
 #include <algorithm>
 #include <cstring>
 
 #include "autograd/variable.h"
+#include "recsys/block_scorer.h"
 #include "tensor/ops/index.h"
 #include "tensor/pinned.h"
 
@@ -119,7 +121,6 @@ Evaluator::Evaluator(const data::ImplicitDataset& data, Device device, int64_t k
   const int64_t n = static_cast<int64_t>(users.size());
   sampled_users_ = Tensor::from_vector(users, {n}, device);
   sampled_items_ = Tensor::from_vector(sampled_items_host_, {n}, device);
-  eval_users_table_ = Tensor::from_vector(eval_users_, {static_cast<int64_t>(eval_users_.size()), 1}, device);
 }
 
 Evaluator::~Evaluator() = default;
@@ -187,35 +188,27 @@ RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
 }
 
 RankingMetrics Evaluator::full_ranking(const Scorer& scorer) const {
+  return full_ranking(pairwise_block_scorer(scorer, data_.num_items, device_, chunk_rows_));
+}
+
+RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
   const int64_t n_items = data_.num_items, n_users = static_cast<int64_t>(eval_users_.size());
+  NCF_CHECK(scorer.items == n_items,
+            "full ranking: the scorer scores " << scorer.items << " items, the data has " << n_items);
   std::vector<int64_t> ranks(n_users), counts(n_users);
   if (n_users == 0 || n_items == 0) return ranking_metrics(ranks, counts, k_);
-  // Every item for a chunk of users: (users_in_chunk * n_items) rows scored at once; whole chunks
-  // per group (one transfer).
+  // Every item for a block of users: (users_in_block, n_items) scores at once; whole blocks per
+  // group (one transfer).
   const int64_t users_per_chunk = std::max<int64_t>(1, chunk_rows_ / n_items);
   const int64_t users_per_group =
       std::min(n_users, std::max<int64_t>(1, transfer_rows_ / n_items / users_per_chunk) * users_per_chunk);
   const int64_t groups = (n_users + users_per_group - 1) / users_per_group;
-  // Row j * n_items + i of a chunk is (chunk user j, item i): the item column and the user slot j are
-  // the same for every chunk, uploaded once; a chunk's users come from a gather on the device.
-  std::vector<int32_t> items_host(static_cast<size_t>(users_per_chunk * n_items));
-  std::vector<int32_t> slots_host(items_host.size());
-  for (int64_t j = 0; j < users_per_chunk; ++j)
-    for (int64_t i = 0; i < n_items; ++i) {
-      items_host[j * n_items + i] = static_cast<int32_t>(i);
-      slots_host[j * n_items + i] = static_cast<int32_t>(j);
-    }
-  const Tensor items_all = Tensor::from_vector(items_host, {users_per_chunk * n_items}, device_);
-  const Tensor slots = Tensor::from_vector(slots_host, {users_per_chunk * n_items}, device_);
-
   auto fill = [&](int64_t g, const auto& put) {
     const int64_t first = g * users_per_group, count = std::min(users_per_group, n_users - first);
     for (int64_t c = 0; c < count; c += users_per_chunk) {
-      const int64_t chunk_users = std::min(users_per_chunk, count - c), rows = chunk_users * n_items;
-      const Tensor users =
-          ops::gather_rows(eval_users_table_.rows(first + c, first + c + chunk_users), slots.rows(0, rows))
-              .view({rows});
-      put(c * n_items, scorer(users, items_all.rows(0, rows)));
+      const auto begin = eval_users_.begin() + first + c;
+      const std::vector<int32_t> users(begin, begin + std::min(users_per_chunk, count - c));
+      put(c * n_items, scorer.score(users));
     }
     return count * n_items;
   };

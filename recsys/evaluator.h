@@ -21,6 +21,7 @@
 namespace ncf::recsys {
 
 using Scorer = std::function<Tensor(const Tensor& users, const Tensor& items)>;
+struct BlockScorer;  // every item's score for a block of users (recsys/block_scorer.h)
 
 // A trained model as a Scorer: evaluation mode (no dropout), no gradient recording.
 Scorer model_scorer(ScoringModel& model);
@@ -44,6 +45,8 @@ class Evaluator {
 
   RankingMetrics sampled(const Scorer& scorer) const;
   RankingMetrics full_ranking(const Scorer& scorer) const;
+  // The same with every item's scores for a block of users at a time (e.g. one GEMM for GMF).
+  RankingMetrics full_ranking(const BlockScorer& scorer) const;
   int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
 
  private:
@@ -59,7 +62,6 @@ class Evaluator {
   int64_t row_width_ = 0;                        // 1 positive + eval negatives per user
   Tensor sampled_users_, sampled_items_;         // (users * row_width,) on the device
   std::vector<int32_t> sampled_items_host_;
-  Tensor eval_users_table_;  // (users, 1) i32 on the device: eval_users_, gathered into full-ranking chunks
   mutable std::unique_ptr<ScoreTransfer> transfer_;
 };
 

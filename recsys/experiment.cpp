@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/files.h"
+#include "base/progress.h"
 #include "data/load.h"
 #include "recsys/run_folder.h"
 
@@ -69,12 +70,8 @@ class Logger {
   }
   void bar(int64_t epoch, int64_t done, int64_t total, double seconds) {
     if (quiet_) return;
-    const double fraction = total ? static_cast<double>(done) / total : 1.0;
-    const int width = 30, filled = static_cast<int>(fraction * width);
-    const double rate = seconds > 0 ? done / seconds : 0.0, eta = rate > 0 ? (total - done) / rate : 0.0;
-    std::cerr << "\repoch " << epoch << " [" << std::string(filled, '#') << std::string(width - filled, '.')
-              << "] " << std::fixed << std::setprecision(0) << 100 * fraction << "%  " << rate
-              << " samples/s  ETA " << std::setprecision(1) << eta << " s   " << std::flush;
+    std::cerr << "\r" << progress_bar("epoch " + std::to_string(epoch), done, total, seconds, "samples")
+              << "   " << std::flush;
     bar_shown_ = true;
   }
 
@@ -304,10 +301,15 @@ RunResult run_experiment(const RunOptions& options) {
                   {"final", final},
                   {"load_seconds", load_seconds}};
     };
+    // curves.svg's title: what was trained, on what data file, and where the run lives.
+    const std::string curves_title = std::string(to_string(config.model.type)) + " on " +
+                                     config.data.path.substr(config.data.path.find_last_of('/') + 1) + ", " +
+                                     folder.path();
     if (resuming) {
-      // last.safetensors is the commit point: the two files written after it may lag one epoch.
+      // last.safetensors is the commit point: the files written after it may lag one epoch.
       folder.save_best_model(*trainer);
       folder.write_metrics(metrics_json(json::object(), json::object()));
+      folder.write_curves(*trainer, curves_title);
       log.line("resuming after epoch " + std::to_string(trainer->completed_epochs()));
     }
 
@@ -322,6 +324,7 @@ RunResult run_experiment(const RunOptions& options) {
       folder.save_checkpoint(*trainer);
       if (improved) folder.save_best_model(*trainer);
       folder.write_metrics(metrics_json(json::object(), json::object()));
+      folder.write_curves(*trainer, curves_title);
     };
     trainer->fit(hooks);
 

@@ -18,6 +18,9 @@ void check_pair(const Tensor& users, const Tensor& items) {
                                     << " must be (batch,)");
 }
 
+// The one value of a (1,) tensor of any float dtype, on the host.
+double scalar_value(const Tensor& t) { return ops::cast(t, DType::f64).item<double>(); }
+
 // A (1,) constant in the factory's dtype and device (the global mean rating).
 Variable scalar_constant(double value, const nn::ParameterFactory& factory) {
   const Tensor t = Tensor::from_vector<double>({value}, {1}, factory.device);
@@ -43,6 +46,20 @@ Variable ScoringModel::embedding_penalty(const Tensor& users, const Tensor& item
   return ag::scale(total, l2_ / static_cast<double>(users.numel()));
 }
 
+std::optional<ItemVectors> ScoringModel::item_vectors() const {
+  std::optional<BilinearFactors> factors = bilinear_factors();
+  if (!factors) return std::nullopt;
+  return ItemVectors{factors->item_factors, factors->item_formula + ", the item side of the score", ""};
+}
+
+std::vector<std::string> ScoringModel::user_table_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, parameter] : named_parameters())
+    for (const auto& [table, by_user] : tables_)
+      if (by_user && table->weight().impl() == parameter.impl()) names.push_back(name);
+  return names;
+}
+
 GMF::GMF(const ModelShape& s, nn::ParameterFactory& factory) {
   const double stddev = s.init_std.value_or(0.01);
   user_ = &register_module("gmf.user", std::make_unique<nn::Embedding>(s.users, s.factors, factory, stddev));
@@ -61,6 +78,18 @@ Variable GMF::features(const Tensor& users, const Tensor& items) {
 
 Variable GMF::forward(const Tensor& users, const Tensor& items) {
   return out_->forward(features(users, items));
+}
+
+std::optional<BilinearFactors> GMF::bilinear_factors() const {
+  // The output layer's weight (f, 1) moves to the item side: p_u . (q_i (.) w), one row product each.
+  const Tensor& w = out_->weight().value();
+  BilinearFactors factors;
+  factors.user_factors = user_->weight().value();
+  factors.item_factors = ops::mul(item_->weight().value(), w.view({w.numel()}));
+  factors.bias = scalar_value(out_->bias().value());
+  factors.formula = "gmf.user . (gmf.item (.) out.weight) + out.bias";
+  factors.item_formula = "gmf.item (.) out.weight";
+  return factors;
 }
 
 MLP::MLP(const ModelShape& s, nn::ParameterFactory& factory, double default_stddev) {
@@ -87,6 +116,13 @@ Variable MLP::forward(const Tensor& users, const Tensor& items) {
   return out_->forward(features(users, items));
 }
 
+std::optional<ItemVectors> MLP::item_vectors() const {
+  return ItemVectors{item_->weight().value(), "mlp.item",
+                     "mlp.item is the input of a ReLU tower, not a factor the score is a product with: "
+                     "items close there are scored alike, but items far apart may be too, so the cosine "
+                     "is only a rough guide"};
+}
+
 NeuMF::NeuMF(const ModelShape& s, nn::ParameterFactory& factory) {
   const std::vector<int64_t> layers = checked_tower(s);
   const double stddev = s.init_std.value_or(0.01);
@@ -109,6 +145,15 @@ Variable NeuMF::forward(const Tensor& users, const Tensor& items) {
   Variable mlp = tower_->forward(
       ag::concat_cols({mlp_user_->forward(users), mlp_item_->forward(items)}));  // (batch, last)
   return out_->forward(ag::concat_cols({gmf, mlp}));                             // (batch, 1)
+}
+
+std::optional<ItemVectors> NeuMF::item_vectors() const {
+  // The GMF branch adds p_u . (q_i (.) w_gmf) to the logit, w_gmf the output weight's first f rows;
+  // the MLP branch has no such factor, so the GMF side alone says which items the model holds alike.
+  const Tensor& w = out_->weight().value();  // (f + last, 1)
+  const int64_t f = gmf_item_->dim();
+  return ItemVectors{ops::mul(gmf_item_->weight().value(), w.rows(0, f).view({f})),
+                     "gmf.item (.) out.weight[0:" + std::to_string(f) + "], the GMF branch's item side", ""};
 }
 
 DotMF::DotMF(const ModelShape& s, nn::ParameterFactory& factory) {
@@ -136,6 +181,18 @@ Tensor DotMF::sgd_step(const Tensor& users, const Tensor& items, const Tensor& l
   return ops::dot_logistic_sgd_step_(tables, users, items, labels, lr, l2_);
 }
 
+std::optional<BilinearFactors> DotMF::bilinear_factors() const {
+  BilinearFactors factors;
+  factors.user_factors = user_->weight().value();
+  factors.item_factors = item_->weight().value();
+  factors.user_bias = user_bias_->weight().value().view({user_bias_->rows()});
+  factors.item_bias = item_bias_->weight().value().view({item_bias_->rows()});
+  factors.bias = scalar_value(bias_.value());
+  factors.formula = "dot.user . dot.item + dot.user_bias + dot.item_bias + dot.bias";
+  factors.item_formula = "dot.item";
+  return factors;
+}
+
 IalsModel::IalsModel(const ModelShape& s, nn::ParameterFactory& factory) {
   // Rendle et al. draw the factors from N(0, (0.1 / sqrt(d))^2): small scores at the start, whatever d.
   const double stddev = s.init_std.value_or(0.1 / std::sqrt(static_cast<double>(s.factors)));
@@ -157,6 +214,29 @@ EaseModel::EaseModel(const ModelShape& s, nn::ParameterFactory& factory) {
   const ops::BinaryCsr by_user = ops::make_binary_csr(s.train->train_offsets, s.train->train_item, s.items);
   train_ = ops::BinaryCsr{by_user.offsets.to(factory.device), by_user.indices.to(factory.device), by_user.rows,
                           by_user.cols};
+  train_offsets_ = s.train->train_offsets;
+  train_items_ = s.train->train_item;
+}
+
+Tensor EaseModel::block_scores(const std::vector<int32_t>& users) const {
+  std::vector<int64_t> offsets{0};
+  std::vector<int32_t> indices;
+  for (const int32_t u : users) {
+    NCF_CHECK(u >= 0 && u < train_.rows, "EASE block scores: user " << u << " outside [0, " << train_.rows << ")");
+    indices.insert(indices.end(), train_items_.begin() + train_offsets_[u], train_items_.begin() + train_offsets_[u + 1]);
+    offsets.push_back(static_cast<int64_t>(indices.size()));
+  }
+  return ops::csr_matmul(ops::make_binary_csr(offsets, indices, train_.cols, weights_.value().device()),
+                         weights_.value());
+}
+
+std::optional<BilinearFactors> IalsModel::bilinear_factors() const {
+  BilinearFactors factors;
+  factors.user_factors = user_->weight().value();
+  factors.item_factors = item_->weight().value();
+  factors.formula = "ials.user . ials.item";
+  factors.item_formula = "ials.item";
+  return factors;
 }
 
 Variable EaseModel::forward(const Tensor& users, const Tensor& items) {
@@ -182,6 +262,18 @@ Variable BiasedMF::forward(const Tensor& users, const Tensor& items) {
   Variable dot = ag::sum_cols(ag::mul(user_->forward(users), item_->forward(items)));  // (batch, 1)
   Variable biases = ag::add(user_bias_->forward(users), item_bias_->forward(items));   // (batch, 1)
   return ag::add(ag::add(dot, biases), global_mean_);
+}
+
+std::optional<BilinearFactors> BiasedMF::bilinear_factors() const {
+  BilinearFactors factors;
+  factors.user_factors = user_->weight().value();
+  factors.item_factors = item_->weight().value();
+  factors.user_bias = user_bias_->weight().value().view({user_bias_->rows()});
+  factors.item_bias = item_bias_->weight().value().view({item_bias_->rows()});
+  factors.bias = scalar_value(global_mean_.value());
+  factors.formula = "mu + mf.user_bias + mf.item_bias + mf.user . mf.item";
+  factors.item_formula = "mf.item";
+  return factors;
 }
 
 // The same parameters as MLP, in the same order, with wider embeddings at the start: ratings need

@@ -15,6 +15,11 @@
 //
 // Parameter names ("gmf.user", "mlp.0.weight", "out.bias", ...) are shared across the models, so
 // NeuMF can be initialised from a trained GMF and a trained MLP by name.
+//
+// Besides forward, a model may describe itself for serving (recsys/block_scorer.h, recsys/recommend.h,
+// recsys/fold_in.h): its score as user and item factors when the score is bilinear in them
+// (bilinear_factors), the item vectors whose cosine says which items it holds alike (item_vectors),
+// and the tables a new user needs rows in (user_table_names).
 #pragma once
 
 #include <map>
@@ -31,10 +36,42 @@ namespace ncf::recsys {
 
 using ag::Variable;
 
+// A score that is bilinear in a user vector and an item vector:
+//   score(u, i) = user_factors[u] . item_factors[i] + user_bias[u] + item_bias[i] + bias
+// GMF is one: logit = sum_f p_u[f] q_i[f] w[f] + b = p_u . (q_i (.) w) + b, so user_factors = gmf.user,
+// item_factors = gmf.item (.) w, bias = out.bias; dot-product MF (b + b_u + b_i + p_u . q_i) is another.
+// For such a model every item's score for a block of users is one matrix product.
+struct BilinearFactors {
+  Tensor user_factors;  // (users, d) f32 on the model's device
+  Tensor item_factors;  // (items, d)
+  Tensor user_bias;     // (users,), or undefined when the model has none
+  Tensor item_bias;     // (items,), or undefined
+  double bias = 0.0;
+  std::string formula;       // for messages: "gmf.user . (gmf.item (.) out.weight) + out.bias"
+  std::string item_formula;  // its item side alone: "gmf.item (.) out.weight"
+};
+
+// Item vectors in which the cosine of two items says how alike the model holds them.
+struct ItemVectors {
+  Tensor vectors;      // (items, d) f32 on the model's device
+  std::string source;  // what they are, for messages: "gmf.item (.) out.weight"
+  std::string caveat;  // non-empty when the cosine there is only a rough guide, and why
+};
+
 class ScoringModel : public nn::Module {
  public:
   virtual Variable forward(const Tensor& users, const Tensor& items) = 0;
   virtual std::string type() const = 0;
+
+  // The score as user and item factors when it is bilinear in them (GMF, biased MF), from the
+  // current parameters; nullopt for models whose ReLU tower mixes user and item (MLP, NeuMF).
+  virtual std::optional<BilinearFactors> bilinear_factors() const { return std::nullopt; }
+  // By default the item side of the bilinear form, whose dot product with a user's factors is the
+  // score (a dimension the output layer ignores does not count); nullopt when there is none.
+  virtual std::optional<ItemVectors> item_vectors() const;
+  // The parameter names of the embedding tables that users index ("gmf.user"; NeuMF has "gmf.user"
+  // and "mlp.user"): what a new user needs fitted (recsys/fold_in.h) while the rest stays frozen.
+  std::vector<std::string> user_table_names() const;
 
   // The L2 penalty on the embedding rows this batch looks up (once per occurrence, as classic
   // matrix factorisation regularises): l2 * sum of their squares / batch. Undefined when l2 is 0.
@@ -69,6 +106,7 @@ class GMF : public ScoringModel {
   Variable forward(const Tensor& users, const Tensor& items) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, f), before the output layer
   std::string type() const override { return "gmf"; }
+  std::optional<BilinearFactors> bilinear_factors() const override;
 
  private:
   nn::Embedding *user_, *item_;
@@ -82,6 +120,7 @@ class MLP : public ScoringModel {
   Variable forward(const Tensor& users, const Tensor& items) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, layers.back())
   std::string type() const override { return "mlp"; }
+  std::optional<ItemVectors> item_vectors() const override;  // mlp.item, with a caveat
 
  private:
   nn::Embedding *user_, *item_;
@@ -94,6 +133,7 @@ class NeuMF : public ScoringModel {
   NeuMF(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
   std::string type() const override { return "neumf"; }
+  std::optional<ItemVectors> item_vectors() const override;  // the GMF branch's item side
 
  private:
   nn::Embedding *gmf_user_, *gmf_item_, *mlp_user_, *mlp_item_;
@@ -109,6 +149,7 @@ class DotMF : public ScoringModel {
   DotMF(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
   std::string type() const override { return "dot"; }
+  std::optional<BilinearFactors> bilinear_factors() const override;
   // The fast path: one step of plain SGD (lr, no momentum) on the logistic loss plus this model's
   // L2 penalty, fused into one pass (tensor/ops/factorization.h); the same update as the autograd
   // graph of forward() and the penalty. Returns the batch loss (1,) before the step.
@@ -126,6 +167,7 @@ class IalsModel : public ScoringModel {
   IalsModel(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
   std::string type() const override { return "ials"; }
+  std::optional<BilinearFactors> bilinear_factors() const override;
   Tensor& user_factors() { return user_->weight().mutable_value(); }
   Tensor& item_factors() { return item_->weight().mutable_value(); }
 
@@ -142,10 +184,15 @@ class EaseModel : public ScoringModel {
   std::string type() const override { return "ease"; }
   Tensor& weights() { return weights_.mutable_value(); }
   const ops::BinaryCsr& training() const { return train_; }
+  // Every item's score for a block of users: (users.size(), items) = X[users] B, one sparse-dense
+  // product (recsys/block_scorer.h uses it for full ranking and recommending).
+  Tensor block_scores(const std::vector<int32_t>& users) const;
 
  private:
   Variable weights_;
   ops::BinaryCsr train_;  // (users, items) on the model's device
+  std::vector<int64_t> train_offsets_;  // the training rows on the host too, to cut blocks of users from
+  std::vector<int32_t> train_items_;
 };
 
 class BiasedMF : public ScoringModel {
@@ -153,6 +200,7 @@ class BiasedMF : public ScoringModel {
   BiasedMF(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
   std::string type() const override { return "mf"; }
+  std::optional<BilinearFactors> bilinear_factors() const override;
 
  private:
   nn::Embedding *user_, *item_, *user_bias_, *item_bias_;

@@ -11,6 +11,7 @@
 #include "base/files.h"
 #include "base/parse.h"
 #include "nn/checkpoint.h"
+#include "recsys/curves.h"
 
 namespace ncf::recsys {
 
@@ -24,8 +25,8 @@ constexpr const char* kStateKey = "state";
 constexpr int kStateFormat = 2;  // 2: best parameters inside last.safetensors
 
 // Every file a run writes: what --overwrite removes, and whose temporary copies are orphans.
-const char* const kRunFiles[] = {"config.json",       "metrics.json", "log.txt",         "last.safetensors",
-                                 "model.safetensors", "ids.json",     "seen.safetensors"};
+const char* const kRunFiles[] = {"config.json",       "metrics.json", "log.txt",          "last.safetensors",
+                                 "model.safetensors", "ids.json",     "seen.safetensors", "curves.svg"};
 
 std::string metric_key(const char* name, int64_t k) { return std::string(name) + "@" + std::to_string(k); }
 
@@ -142,6 +143,13 @@ void RunFolder::write_config(const ExperimentConfig& config) const {
 
 void RunFolder::write_metrics(const json& metrics) const {
   write_file_atomically(file("metrics.json"), metrics.dump(2) + "\n");
+}
+
+void RunFolder::write_curves(const Trainer& trainer, const std::string& title) const {
+  if (trainer.history().empty()) return;
+  const bool is_explicit = is_explicit_model(to_string(trainer.config().model.type));
+  write_file_atomically(file("curves.svg"),
+                        learning_curves_svg(trainer.history(), trainer.best_epoch(), is_explicit, title));
 }
 
 void RunFolder::write_data(const data::ImplicitDataset& data) const {

@@ -44,7 +44,8 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
   return spec.kind == "hr" ? metrics.hr : metrics.ndcg;
 }
 
-ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items, const data::ImplicitDataset* train) {
+ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items, const data::ImplicitDataset* train,
+                       double global_mean) {
   ModelShape shape;
   shape.type = to_string(model.type);
   shape.users = users;
@@ -55,6 +56,7 @@ ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items, c
   shape.l2 = model.l2;
   shape.init_std = model.init_std;
   shape.train = train;
+  shape.global_mean = global_mean;
   return shape;
 }
 
@@ -63,9 +65,7 @@ Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config
 void Trainer::build_model(int64_t users, int64_t items, double global_mean, const data::ImplicitDataset* train) {
   if (config_.model.type == ModelType::itempop) return;  // nothing to train
   factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
-  ModelShape shape = model_shape(config_.model, users, items, train);
-  shape.global_mean = global_mean;
-  model_ = make_model(shape, factory_);
+  model_ = make_model(model_shape(config_.model, users, items, train, global_mean), factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
     load_pretrained_neumf(*model_, RunFolder(pretrain.gmf).load_model(), RunFolder(pretrain.mlp).load_model(),

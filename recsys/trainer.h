@@ -68,9 +68,10 @@ struct TrainerHooks {
   std::function<void(const EpochRecord&, bool improved)> epoch_end;
 };
 
-// The shape make_model builds for a model config (train: the training matrix EASE sums over).
+// The shape make_model builds for a model config over `users` x `items` (train: the training matrix
+// EASE sums over; global_mean: the explicit models' mean rating).
 ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items,
-                       const data::ImplicitDataset* train = nullptr);
+                       const data::ImplicitDataset* train = nullptr, double global_mean = 0.0);
 
 // The optimizer named by the config over the model's parameters (none for the solved models).
 std::unique_ptr<nn::Optimizer> make_optimizer(const ModelConfig& model_config, const TrainConfig& train,

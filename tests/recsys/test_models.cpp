@@ -184,7 +184,8 @@ TEST_CASE("recommend returns the best unseen items, never a trained one") {
     for (int32_t i : items.to_vector<int32_t>()) s.push_back(static_cast<float>(i));
     return Tensor::from_vector(s, {items.numel()});
   };
-  const std::vector<recsys::Recommendation> top = recsys::recommend(by_id, d, 0, 5, Device::cpu());
+  const std::vector<recsys::Recommendation> top = recsys::recommend(
+      recsys::pairwise_block_scorer(by_id, d.num_items, Device::cpu()), d, 0, 5, Device::cpu());
   REQUIRE(top.size() == 5);
   for (size_t j = 0; j < top.size(); ++j) {
     CHECK(!d.user_trained_on(0, top[j].item));
