@@ -50,11 +50,13 @@ struct PretrainConfig {
   double alpha = 0.5;
 };
 
-// iALS's weights (recsys/ials.h): the loss over all pairs and its regularisation.
-struct IalsConfigKeys {
+// iALS's weights (recsys/ials.h): the loss over all pairs and its regularisation; the config's
+// `model.ials` and the solver's IalsConfig (which extends it) share this one definition.
+struct IalsWeights {
   double unobserved_weight = 0.1;   // alpha0: the weight of every (user, item) pair's zero target
   double regularization = 1e-3;     // lambda
-  double frequency_exponent = 0.0;  // nu: lambda (|I_u| + alpha0 |I|)^nu per row (0: plain L2)
+  double frequency_exponent = 0.0;  // nu: lambda (|I_u| + alpha0 |I|)^nu per row (0: plain L2;
+                                    // Rendle et al. use 1 on ML-20M)
 };
 
 struct ModelConfig {
@@ -66,7 +68,7 @@ struct ModelConfig {
   // The standard deviation of the embedding tables' normal initialisation; none: the model's own
   // (0.01 as in the NCF paper; 0.1 for dot and mf, 0.05 for mlp_regressor, 0.1 / sqrt(factors) for ials).
   std::optional<double> init_std;
-  IalsConfigKeys ials;
+  IalsWeights ials;
   double ease_lambda = 500.0;              // EASE's L2 weight on the item-item matrix
   std::optional<PretrainConfig> pretrain;  // neumf only
 };

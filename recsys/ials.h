@@ -29,16 +29,15 @@
 #include <vector>
 
 #include "data/implicit_dataset.h"
+#include "recsys/config.h"
 #include "tensor/ops/linalg.h"
 #include "tensor/tensor.h"
 
 namespace ncf::recsys {
 
-struct IalsConfig {
-  int64_t dim = 64;                 // d
-  double unobserved_weight = 0.1;   // alpha0
-  double regularization = 1e-3;     // lambda
-  double frequency_exponent = 0.0;  // nu (0: plain L2; Rendle et al. use 1 on ML-20M)
+// The weights (alpha0, lambda, nu: recsys/config.h) and how to solve.
+struct IalsConfig : IalsWeights {
+  int64_t dim = 64;  // d
   // Entries of W and H start as N(0, init_stddev^2). (Rendle et al. draw N(0, (sigma / sqrt(d))^2):
   // pass sigma / sqrt(dim) to match them.)
   double init_stddev = 0.1;

@@ -282,9 +282,7 @@ double IalsTrainer::train_epoch(int64_t, const TrainerHooks&) {
     auto& model = static_cast<IalsModel&>(*model_);
     IalsConfig ials;
     ials.dim = config_.model.factors;
-    ials.unobserved_weight = config_.model.ials.unobserved_weight;
-    ials.regularization = config_.model.ials.regularization;
-    ials.frequency_exponent = config_.model.ials.frequency_exponent;
+    static_cast<IalsWeights&>(ials) = config_.model.ials;
     ials.dtype = model.user_factors().dtype();
     solver_ = std::make_unique<Ials>(ials, make_implicit_csr(data_, device_));
     solver_->user_factors() = model.user_factors();
