@@ -3,8 +3,8 @@
 //   recommend --run DIR --all --out recs.csv [-k 10]        the same for every user, as one CSV file
 //   recommend --run DIR --similar-to 50 [-k 10]             the K items most like one (cosine)
 //   recommend --run DIR --items 50,172,133 [-k 10]          a user the model has not seen (fold-in)
-// Scores come a block of users at a time (recsys/block_scorer.h): one GEMM per block for GMF, the
-// model on every (user, item) pair for MLP and NeuMF; seen items are dropped and the top K kept on
+// Scores come a block of users at a time (recsys/block_scorer.h): one GEMM per block for GMF, dot
+// and iALS, one sparse product for EASE, the model on every (user, item) pair for MLP and NeuMF; seen items are dropped and the top K kept on
 // the device (recsys/recommend.h). The new user of --items is fitted by recsys/fold_in.h.
 #include <unistd.h>
 
@@ -40,11 +40,13 @@ Items a user trained on are never recommended; equal scores go to the smaller it
   --user ID          the K best items this user has not trained on, with titles
   --all              the same for every user of the run, written to --out as CSV with the header
                      user,rank,item,score,title (raw ids; titles quoted as RFC 4180 says), atomically;
-                     a progress bar on a terminal. GMF scores a block of users with one matrix product,
-                     MLP and NeuMF run the model on every (user, item) pair
+                     a progress bar on a terminal. GMF, dot and iALS score a block of users with one
+                     matrix product, EASE with one sparse product, MLP and NeuMF run the model on
+                     every (user, item) pair
   --similar-to ID    the K items whose vectors have the largest cosine with this item's: GMF's
-                     gmf.item weighted by the output layer, NeuMF's GMF branch the same way, MLP's
-                     mlp.item (the input of its ReLU tower, so only a rough guide: a note says so)
+                     gmf.item weighted by the output layer, NeuMF's GMF branch the same way, the item
+                     factors of dot and iALS, MLP's mlp.item (the input of its ReLU tower, so only a
+                     rough guide: a note says so)
   --items IDS        a user the model has not seen, given by the items they chose: fresh user rows
                      fitted to them (--steps Adam steps at --lr, the run's train.negatives fresh
                      negatives per item and step, every other parameter frozen; deterministic for

@@ -13,10 +13,10 @@ namespace {
 const char* kUsage = R"(usage: train_ncf --config FILE [options]
        train_ncf --resume RUN_DIR [options]
 
-Trains a recommender (GMF, MLP, NeuMF, ItemPop, biased MF, MLP regressor) as the config says,
-evaluates it (HR@K, NDCG@K against sampled negatives and over all items; RMSE/MAE for ratings)
-and writes a run folder: config.json, metrics.json, log.txt, model.safetensors (best epoch),
-last.safetensors (for --resume), ids.json, seen.safetensors, curves.svg (learning curves).
+Trains a recommender (GMF, MLP, NeuMF; dot MF, iALS, EASE, ItemPop; biased MF, MLP regressor) as
+the config says, evaluates it (HR@K, NDCG@K against sampled negatives and over all items; RMSE/MAE
+for ratings) and writes a run folder: config.json, metrics.json, log.txt, model.safetensors (best
+epoch), last.safetensors (for --resume), ids.json, seen.safetensors, curves.svg (learning curves).
 
 options:
   --config FILE       experiment config (JSON; see apps/configs/ and the README's reference)

@@ -42,7 +42,7 @@ void SGD::step() {
       // Plain SGD moves only the rows with a gradient: subtract lr * g from those rows alone, the
       // same numbers as the dense update without densifying a table-sized gradient every step.
       Tensor table = p.value();
-      ops::scatter_add_rows_(table, p.sparse_grad().indices, ops::scale(p.sparse_grad().rows, -lr_));
+      ops::axpy_row_sparse_(table, -lr_, p.sparse_grad());
       continue;
     }
     params.push_back(p.value());

@@ -60,6 +60,8 @@ const char* index_op_name(IndexOp op) {
       return "to_dense";
     case IndexOp::sparse_adam_step:
       return "sparse_adam_step";
+    case IndexOp::axpy_row_sparse:
+      return "axpy_row_sparse_";
     default:
       return "an index op";
   }

@@ -38,6 +38,7 @@ enum class IndexOp : int {
   scatter_add_rows,
   to_dense,
   sparse_adam_step,
+  axpy_row_sparse,
   count
 };
 const char* index_op_name(IndexOp op);

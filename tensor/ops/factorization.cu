@@ -4,9 +4,10 @@
 //      in a fixed order), g_b and the loss term; then the occurrence's gradient rows, the bias as
 //      column d:  gP[b] = [g_b Q[i_b] + r P[u_b], g_b + r bu[u_b]],  gQ[b] likewise.
 //   2. segment_sum_rows (tensor/ops/index.h) sums gP per unique user and gQ per unique item, in
-//      batch order, by a CUB sort, and throws naming an index out of range (nothing is written yet).
-//   3. apply_kernel: one thread per (unique row, column) subtracts lr times the sum; no two threads
-//      write one element. The global bias moves by -lr * sum_b g_b (ops::sum, fixed order).
+//      batch order, by a CUB sort; an index out of range is skipped there and reported at the next
+//      synchronisation (tensor/cuda_context.h), as by every index op.
+//   3. apply_kernel: one thread per (unique row, column) subtracts lr times the sum, skipping the
+//      padding entries of the worst-case-sized RowSparse; no two threads write one element. The global bias moves by -lr * sum_b g_b (ops::sum, fixed order).
 #include <algorithm>
 #include <tuple>
 
@@ -33,7 +34,7 @@ __global__ void score_kernel(const T* P, const T* Q, const T* bu, const T* bi, c
   for (int64_t b = blockIdx.x * int64_t(kWarpsPerBlock) + threadIdx.x / 32; b < batch;
        b += int64_t(gridDim.x) * kWarpsPerBlock) {
     const int32_t u = users[b], i = items[b];
-    if (u < 0 || u >= num_users || i < 0 || i >= num_items) continue;  // segment_sum_rows throws
+    if (u < 0 || u >= num_users || i < 0 || i >= num_items) continue;  // segment_sum_rows reports it
     const T* p = P + int64_t(u) * d;
     const T* q = Q + int64_t(i) * d;
     T dot = T(0);
@@ -56,13 +57,16 @@ __global__ void score_kernel(const T* P, const T* Q, const T* bu, const T* bi, c
   }
 }
 
-// table[index[n], k] -= lr * rows[n, k] for k < d; bias[index[n]] -= lr * rows[n, d].
+// table[index[n], k] -= lr * rows[n, k] for k < d; bias[index[n]] -= lr * rows[n, d]; entries whose
+// index is not a row (padding, index == num_rows) are skipped.
 template <class T>
-__global__ void apply_kernel(T* table, T* bias, const int32_t* index, const T* rows, int64_t nnz, int64_t d, T lr) {
+__global__ void apply_kernel(T* table, T* bias, const int32_t* index, const T* rows, int64_t nnz, int64_t d,
+                             int64_t num_rows, T lr) {
   const int64_t total = nnz * (d + 1);
   for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < total; e += int64_t(gridDim.x) * blockDim.x) {
     const int64_t n = e / (d + 1), k = e % (d + 1);
     const int64_t row = index[n];
+    if (row < 0 || row >= num_rows) continue;
     if (k < d)
       table[row * d + k] -= lr * rows[e];
     else
@@ -93,7 +97,8 @@ void step(const DotTables& t, const Tensor& users, const Tensor& items, const Te
                                          std::tuple{&by_item, &t.item, &t.item_bias}}) {
     const int64_t nnz = sum->indices.numel();
     apply_kernel<T><<<cuda_blocks_for(nnz * (d + 1), kThreads), kThreads, 0, stream>>>(
-        table->data<T>(), bias->data<T>(), sum->indices.data<int32_t>(), sum->rows.data<T>(), nnz, d, T(lr));
+        table->data<T>(), bias->data<T>(), sum->indices.data<int32_t>(), sum->rows.data<T>(), nnz, d,
+        sum->num_rows, T(lr));
     NCF_CUDA_LAUNCH_CHECK("dot_logistic_sgd apply_kernel");
   }
   Tensor bias = t.bias;

@@ -104,6 +104,16 @@ void add_rows_at(const T* sums, const int32_t* unique, int64_t nnz, int64_t d, T
   }
 }
 
+// table[unique[s], :] += alpha * rows[s, :]; the indices are unique, so each row has one writer.
+template <class T>
+void axpy_rows_at(const T* rows, const int32_t* unique, int64_t nnz, int64_t d, T alpha, T* table) {
+#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+  for (int64_t s = 0; s < nnz; ++s) {
+    T* row = table + static_cast<int64_t>(unique[s]) * d;
+    for (int64_t c = 0; c < d; ++c) row[c] += alpha * rows[s * d + c];
+  }
+}
+
 void check_rows_match(const Tensor& indices, const Tensor& rows, const char* op) {
   check_indices_tensor(indices, op);
   NCF_CHECK(rows.ndim() == 2 && rows.dim(0) == indices.dim(0),
@@ -199,6 +209,24 @@ void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows)
   const int32_t* unique = sums.indices.data<int32_t>();
   NCF_DISPATCH_FLOAT(table.dtype(), "scatter_add_rows_", [&] {
     add_rows_at(sums.rows.data<scalar_t>(), unique, nnz, d, table.data<scalar_t>());
+  });
+}
+
+void axpy_row_sparse_(Tensor& table, double alpha, const RowSparse& sparse) {
+  check_rows_match(sparse.indices, sparse.rows, "axpy_row_sparse_");
+  NCF_CHECK(table.ndim() == 2 && table.dim(0) == sparse.num_rows && table.dim(1) == sparse.rows.dim(1) &&
+                table.dtype() == sparse.rows.dtype(),
+            "axpy_row_sparse_: table " << table.describe() << " and the row-sparse " << sparse.rows.describe()
+                                       << " of " << sparse.num_rows << " rows must share rows, width and dtype");
+  check_same_device(table, sparse.rows, "axpy_row_sparse_");
+  const int64_t nnz = sparse.indices.numel(), d = table.dim(1);
+  if (nnz == 0 || d == 0) return;
+  if (table.is_cuda()) return NCF_ON_CUDA(cuda_axpy_row_sparse_(table, alpha, sparse));
+  check_indices_in_range(sparse.indices, sparse.num_rows, "axpy_row_sparse_", table.shape());
+  const int32_t* idx = sparse.indices.data<int32_t>();
+  NCF_DISPATCH_FLOAT(table.dtype(), "axpy_row_sparse_", [&] {
+    // alpha rounded to the type as ops::scale rounds it: the same numbers as table + scale(g, alpha).
+    axpy_rows_at(sparse.rows.data<scalar_t>(), idx, nnz, d, static_cast<scalar_t>(alpha), table.data<scalar_t>());
   });
 }
 

@@ -220,6 +220,23 @@ __global__ void to_dense_kernel(const int32_t* indices, const T* rows, int64_t n
   }
 }
 
+// table[indices[s], :] += alpha * rows[s, :]; padding skipped, other bad indices reported. A
+// RowSparse's real indices are unique, so no two threads write one element.
+template <class T>
+__global__ void axpy_row_sparse_kernel(const int32_t* indices, const T* rows, int64_t nnz, int64_t dim,
+                                       int64_t num_rows, T alpha, T* table, CudaIndexFaults* faults) {
+  for (int64_t e = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; e < nnz * dim;
+       e += int64_t(gridDim.x) * blockDim.x) {
+    const int64_t s = e / dim;
+    const int32_t key = indices[s];
+    if (is_row(key, num_rows)) {
+      table[key * dim + e % dim] += alpha * rows[e];
+    } else if (!is_row_padding(key, num_rows) && e % dim == 0) {
+      report_index_fault(faults, IndexOp::axpy_row_sparse, s, key);
+    }
+  }
+}
+
 }  // namespace
 
 void cuda_gather_rows(const Tensor& table, const Tensor& indices, Tensor& out) {
@@ -289,6 +306,17 @@ void cuda_to_dense(const RowSparse& sparse, Tensor& dense) {
         sparse.indices.data<int32_t>(), sparse.rows.data<scalar_t>(), nnz, dim, sparse.num_rows,
         dense.data<scalar_t>(), cuda_index_faults(device));
     NCF_CUDA_LAUNCH_CHECK("to_dense_kernel");
+  });
+}
+
+void cuda_axpy_row_sparse_(Tensor& table, double alpha, const RowSparse& sparse) {
+  const int64_t nnz = sparse.indices.numel(), dim = sparse.rows.dim(1);
+  const int device = table.device().index;
+  NCF_DISPATCH_FLOAT(table.dtype(), "axpy_row_sparse_", [&] {
+    axpy_row_sparse_kernel<scalar_t><<<cuda_blocks_for(nnz * dim, kThreads), kThreads, 0, cuda_stream(device)>>>(
+        sparse.indices.data<int32_t>(), sparse.rows.data<scalar_t>(), nnz, dim, sparse.num_rows,
+        static_cast<scalar_t>(alpha), table.data<scalar_t>(), cuda_index_faults(device));
+    NCF_CUDA_LAUNCH_CHECK("axpy_row_sparse_kernel");
   });
 }
 

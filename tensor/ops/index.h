@@ -4,6 +4,8 @@
 //                      row each: the row-sparse gradient of an embedding table.
 //   add_row_sparse:    the sum of two row-sparse matrices of one table (a table looked up twice).
 //   scatter_add_rows_: table[indices[i], :] += rows[i, :]
+//   axpy_row_sparse_:  table[s.indices[n], :] += alpha * s.rows[n, :] for a RowSparse s (its padding
+//                      skipped): a row-sparse gradient's plain SGD step, every row written once.
 // Deterministic on both devices: duplicates are combined in their original order after a stable
 // sort by index (CUB radix sort + one segment per unique row on the GPU), never by float atomics,
 // so two runs give the same bits.
@@ -36,6 +38,7 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices);  // table (n, d)
 RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t num_rows);
 RowSparse add_row_sparse(const RowSparse& a, const RowSparse& b);  // same num_rows, dim, dtype, device
 void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows);
+void axpy_row_sparse_(Tensor& table, double alpha, const RowSparse& sparse);  // sparse.num_rows == table rows
 // Dense (num_rows, dim) tensor holding a RowSparse (zeros elsewhere).
 Tensor to_dense(const RowSparse& sparse);
 

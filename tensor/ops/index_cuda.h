@@ -19,5 +19,6 @@ RowSparse cuda_segment_sum_rows(const Tensor& indices, const Tensor& rows, int64
                                 bool padded_input);
 void cuda_scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows);
 void cuda_to_dense(const RowSparse& sparse, Tensor& dense);
+void cuda_axpy_row_sparse_(Tensor& table, double alpha, const RowSparse& sparse);
 
 }  // namespace ncf::ops

@@ -232,6 +232,18 @@ TEST_CASE("cuda to_dense: the same dense matrix as the CPU, padding skipped") {
   CHECK_NOTHROW(synchronize(kGpu));
 }
 
+TEST_CASE("cuda axpy_row_sparse_: the plain SGD step of a padded GPU gradient equals the CPU's, bit for bit") {
+  const Tensor idx = Tensor::from_vector(random_indices(300, 60, 16), {300});
+  const Tensor rows = random_tensor<float>({300, 5}, 17);
+  const Tensor table0 = random_tensor<float>({60, 5}, 18);
+  Tensor cpu = table0.clone();
+  ops::axpy_row_sparse_(cpu, -0.125, ops::segment_sum_rows(idx, rows, 60));
+  Tensor gpu = table0.to(kGpu);
+  ops::axpy_row_sparse_(gpu, -0.125, ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), 60));  // padded
+  CHECK(gpu.to_vector<float>() == cpu.to_vector<float>());
+  CHECK_NOTHROW(synchronize(kGpu));  // the padding is no fault
+}
+
 TEST_CASE("cuda concat_cols / split_cols / repeat_rows: the same bytes as the CPU") {
   const std::vector<int64_t> widths{3, 8, 0, 1, 5, 2, 2, 2, 2, 4};  // more than one launch's 8 parts
   std::vector<Tensor> cpu_parts, gpu_parts;

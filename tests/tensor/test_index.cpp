@@ -1,4 +1,4 @@
-// gather_rows, segment_sum_rows, scatter_add_rows_ and to_dense on the CPU against plain loops:
+// gather_rows, segment_sum_rows, scatter_add_rows_, axpy_row_sparse_ and to_dense on the CPU against plain loops:
 // values, the order duplicates are summed in (checked to the bit against a loop that adds in
 // original order), empty inputs and the error messages.
 #include <doctest/doctest.h>
@@ -163,6 +163,29 @@ TEST_CASE("to_dense: rows placed at their indices, zeros elsewhere") {
   CHECK(dense.to_vector<float>() == std::vector<float>{1, 2, 0, 0, 0, 0, 3, 4, 0, 0});
   sparse.num_rows = 3;
   CHECK_THROWS_WITH_AS(ops::to_dense(sparse), doctest::Contains("index 3"), Error);
+}
+
+TEST_CASE("axpy_row_sparse_: table rows move by alpha times their row, others untouched") {
+  const int64_t rows = 6, d = 3;
+  const std::vector<float> table0 = random_values<float>(rows * d, 11);
+  const std::vector<float> grad = random_values<float>(3 * d, 12);
+  ops::RowSparse sparse;
+  sparse.indices = Tensor::from_vector(std::vector<int32_t>{0, 2, 5}, {3});
+  sparse.rows = Tensor::from_vector(grad, {3, d});
+  sparse.num_rows = rows;
+  Tensor table = Tensor::from_vector(table0, {rows, d});
+  ops::axpy_row_sparse_(table, -0.25, sparse);
+  // Reference: the dense update table + alpha * to_dense(sparse), element by element in float.
+  std::vector<float> want = table0;
+  const std::vector<int32_t> idx{0, 2, 5};
+  for (int64_t s = 0; s < 3; ++s)
+    for (int64_t c = 0; c < d; ++c) want[idx[s] * d + c] += -0.25f * grad[s * d + c];
+  CHECK(table.to_vector<float>() == want);  // one product and one add per element: exact
+  sparse.num_rows = 5;
+  CHECK_THROWS_WITH_AS(ops::axpy_row_sparse_(table, 1.0, sparse), doctest::Contains("5 rows"), Error);
+  sparse.num_rows = rows;
+  sparse.indices = Tensor::from_vector(std::vector<int32_t>{0, 6, 5}, {3});
+  CHECK_THROWS_WITH_AS(ops::axpy_row_sparse_(table, 1.0, sparse), doctest::Contains("index 6"), Error);
 }
 
 TEST_CASE(
