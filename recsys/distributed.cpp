@@ -261,7 +261,8 @@ void sum_gradients(Communicator& communicator, const std::vector<nn::NamedParame
   if (!dense.empty()) communicator.allreduce_sum(dense.data(), static_cast<int64_t>(dense.size()));
 
   // 3. Row-sparse gradients: every rank's (indices, rows) of every table, in rank order, in one
-  //    allgatherv of indices and one of rows.
+  //    allgatherv of 4-byte words: a rank's block is its indices (their bits) and then its rows.
+  //    One collective rather than two: each one is a point where every rank waits for the slowest.
   std::vector<int32_t> my_indices;
   std::vector<float> my_rows;
   std::vector<int64_t> index_counts(ranks, 0), row_counts(ranks, 0);
@@ -280,21 +281,24 @@ void sum_gradients(Communicator& communicator, const std::vector<nn::NamedParame
       my_rows.insert(my_rows.end(), values, values + mine[p] * width);
     }
   }
-  int64_t total_indices = 0, total_rows = 0;
-  for (int r = 0; r < ranks; ++r) total_indices += index_counts[r], total_rows += row_counts[r];
-  std::vector<int32_t> indices(total_indices);
-  std::vector<float> rows(total_rows);
-  if (total_indices > 0) {
-    communicator.allgatherv(my_indices.data(), index_counts, indices.data());
-    communicator.allgatherv(my_rows.data(), row_counts, rows.data());
-  }
+  static_assert(sizeof(int32_t) == sizeof(float), "indices travel as 4-byte words beside the rows");
+  std::vector<float> my_block(my_indices.size() + my_rows.size());
+  if (!my_indices.empty())
+    std::memcpy(my_block.data(), my_indices.data(), my_indices.size() * sizeof(int32_t));
+  std::copy(my_rows.begin(), my_rows.end(), my_block.begin() + static_cast<int64_t>(my_indices.size()));
+  std::vector<int64_t> block_counts(ranks);
+  int64_t total = 0;
+  for (int r = 0; r < ranks; ++r) block_counts[r] = index_counts[r] + row_counts[r], total += block_counts[r];
+  std::vector<float> words(total);
+  if (total > 0) communicator.allgatherv(my_block.data(), block_counts, words.data());
 
   // 4. Put the sums back. A table's gathered pieces are concatenated in rank order and summed by
   //    the stable segmented sum: the same bits on every rank.
-  std::vector<int64_t> index_start(ranks, 0), row_start(ranks, 0);  // each rank's block in the gather
-  for (int r = 1; r < ranks; ++r)
-    index_start[r] = index_start[r - 1] + index_counts[r - 1],
-    row_start[r] = row_start[r - 1] + row_counts[r - 1];
+  std::vector<int64_t> index_start(ranks, 0), row_start(ranks, 0);  // each rank's next index and row
+  for (int r = 0; r < ranks; ++r) {
+    index_start[r] = r == 0 ? 0 : index_start[r - 1] + block_counts[r - 1];
+    row_start[r] = index_start[r] + index_counts[r];
+  }
   int64_t dense_offset = 0;
   for (int64_t p = 0; p < count; ++p) {
     ag::Variable v = parameters[p].second;
@@ -312,10 +316,12 @@ void sum_gradients(Communicator& communicator, const std::vector<nn::NamedParame
       std::vector<float> table_rows;
       for (int r = 0; r < ranks; ++r) {
         const int64_t n = std::max<int64_t>(0, all[r * count + p]);
-        table_indices.insert(table_indices.end(), indices.begin() + index_start[r],
-                             indices.begin() + index_start[r] + n);
-        table_rows.insert(table_rows.end(), rows.begin() + row_start[r],
-                          rows.begin() + row_start[r] + n * width);
+        table_indices.resize(table_indices.size() + n);
+        if (n > 0)
+          std::memcpy(table_indices.data() + table_indices.size() - n, words.data() + index_start[r],
+                      n * sizeof(int32_t));
+        table_rows.insert(table_rows.end(), words.begin() + row_start[r],
+                          words.begin() + row_start[r] + n * width);
         index_start[r] += n;
         row_start[r] += n * width;
       }

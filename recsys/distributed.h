@@ -13,8 +13,9 @@
 // How gradients travel:
 //   dense (the layers' weights): one MPI_Allreduce over all of them packed in one buffer;
 //   row-sparse (embedding tables): each rank's (indices, rows) gathered from every rank in rank
-//     order (allgather of the counts, then allgatherv of indices and of rows) and combined by the
-//     same stable segmented sum the single process uses, so every rank holds the same bits.
+//     order (allgather of the counts, then one allgatherv of indices and rows together) and
+//     combined by the same stable segmented sum the single process uses, so every rank holds the
+//     same bits.
 // The result equals the single-process gradient up to the order of float sums (each rank sums its
 // slice first), which is why two ranks agree with one to rounding, not to the bit.
 //
