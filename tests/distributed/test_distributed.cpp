@@ -253,9 +253,9 @@ TEST_CASE("two MPI ranks train GMF with plain SGD and an L2 penalty as one proce
   }
   // Adam hardly notices a gradient scaled by a constant; SGD moves by it. So this case is the one
   // that fails when a rank's loss is not weighted by its share or the penalty counts twice.
-  compare_one_and_two_ranks({{"type", "gmf"}, {"factors", 8}, {"l2", 1e-3}},
-                            {{"epochs", 3}, {"batch_size", 255}, {"lr", 0.5}, {"optimizer", "sgd"},
-                             {"device", "cpu"}});
+  compare_one_and_two_ranks(
+      {{"type", "gmf"}, {"factors", 8}, {"l2", 1e-3}},
+      {{"epochs", 3}, {"batch_size", 255}, {"lr", 0.5}, {"optimizer", "sgd"}, {"device", "cpu"}});
 }
 
 TEST_CASE("two MPI ranks train GMF with BPR and lazy Adam as one process does") {
@@ -286,10 +286,37 @@ TEST_CASE("two MPI ranks evaluate ItemPop on their shares of the users: the same
   REQUIRE_MESSAGE(one.exit_code == 0, one.output);
   const Run two = run(mpirun(2) + bin("train_ncf") + args + dir.path("two"));
   REQUIRE_MESSAGE(two.exit_code == 0, two.output);
-  const json a = read_json(dir.path("one/metrics.json"))["best"], b = read_json(dir.path("two/metrics.json"))["best"];
+  const json a = read_json(dir.path("one/metrics.json"))["best"],
+             b = read_json(dir.path("two/metrics.json"))["best"];
   for (const char* key : {"hr@10", "ndcg@10", "mrr", "auc", "users"}) {
     INFO(key << ": " << a[key] << " vs " << b[key]);
     CHECK(a.at(key) == b.at(key));
+  }
+}
+
+TEST_CASE("two MPI ranks resumed after 2 epochs train epoch 3 as an uninterrupted two-rank run: same bits") {
+  if (!built_with_mpi()) {
+    MESSAGE("skipped: this build has no MPI");
+    return;
+  }
+  // Every rank reads the checkpoint (parameters, Adam moments, step count); the third epoch then
+  // draws the same samples, cut the same way, so nothing may differ.
+  test::TempDir dir;
+  const std::string config = write_experiment(dir, {{"type", "neumf"}, {"factors", 8}, {"layers", {16, 8}}},
+                                              {{"epochs", 3}, {"batch_size", 256}, {"device", "cpu"}});
+  const std::string common = " --config " + config + " --no-progress --quiet --out ";
+  const Run whole = run(mpirun(2) + bin("train_ncf") + common + dir.path("whole"));
+  REQUIRE_MESSAGE(whole.exit_code == 0, whole.output);
+  const Run part = run(mpirun(2) + bin("train_ncf") + common + dir.path("part") + " --set train.epochs=2");
+  REQUIRE_MESSAGE(part.exit_code == 0, part.output);
+  const Run resumed =
+      run(mpirun(2) + bin("train_ncf") + " --resume " + dir.path("part") + " --set train.epochs=3 --quiet");
+  REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.output);
+  const json a = read_json(dir.path("whole/metrics.json")), b = read_json(dir.path("part/metrics.json"));
+  REQUIRE(b.at("epochs").size() == 3);
+  for (size_t e = 0; e < 3; ++e) {
+    CHECK(a["epochs"][e].at("loss") == b["epochs"][e].at("loss"));
+    CHECK(a["epochs"][e].at("hr@10") == b["epochs"][e].at("hr@10"));
   }
 }
 
