@@ -155,9 +155,20 @@ void Evaluator::score_in_groups(int64_t group_rows, int64_t groups, const Fill& 
 }
 
 RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
-  const int64_t n_users = static_cast<int64_t>(eval_users_.size());
-  std::vector<int64_t> ranks(n_users), counts(n_users);
-  if (n_users == 0) return ranking_metrics(ranks, counts, k_);
+  std::vector<int64_t> ranks, counts;
+  sampled_ranks(scorer, 0, static_cast<int64_t>(eval_users_.size()), ranks, counts);
+  return ranking_metrics(ranks, counts, k_);
+}
+
+void Evaluator::sampled_ranks(const Scorer& scorer, int64_t user_begin, int64_t user_end,
+                              std::vector<int64_t>& ranks, std::vector<int64_t>& counts) const {
+  NCF_CHECK(0 <= user_begin && user_begin <= user_end && user_end <= static_cast<int64_t>(eval_users_.size()),
+            "sampled_ranks: users [" << user_begin << ", " << user_end << ") out of range for "
+                                     << eval_users_.size() << " evaluation users");
+  const int64_t n_users = user_end - user_begin;
+  ranks.assign(n_users, 0);
+  counts.assign(n_users, 0);
+  if (n_users == 0) return;
   // Whole users per chunk, whole chunks per group (one transfer).
   const int64_t users_per_chunk = std::max<int64_t>(1, chunk_rows_ / row_width_);
   const int64_t users_per_group = std::min(
@@ -166,8 +177,8 @@ RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
   auto fill = [&](int64_t g, const auto& put) {
     const int64_t first = g * users_per_group, count = std::min(users_per_group, n_users - first);
     for (int64_t c = 0; c < count; c += users_per_chunk) {
-      const int64_t begin = (first + c) * row_width_;
-      const int64_t end = (first + std::min(count, c + users_per_chunk)) * row_width_;
+      const int64_t begin = (user_begin + first + c) * row_width_;
+      const int64_t end = (user_begin + first + std::min(count, c + users_per_chunk)) * row_width_;
       put(c * row_width_, scorer(sampled_users_.rows(begin, end), sampled_items_.rows(begin, end)));
     }
     return count * row_width_;
@@ -178,13 +189,12 @@ RankingMetrics Evaluator::sampled(const Scorer& scorer) const {
     for (int64_t j = 0; j < count; ++j) {
       const int64_t r = first + j;
       const float* s = group_scores + j * row_width_;
-      const int32_t* items = sampled_items_host_.data() + r * row_width_;
+      const int32_t* items = sampled_items_host_.data() + (user_begin + r) * row_width_;
       ranks[r] = rank_of_positive(s[0], s + 1, items + 1, items[0], row_width_ - 1);
       counts[r] = count_candidates(items + 1, items[0], row_width_ - 1);
     }
   };
   score_in_groups(users_per_group * row_width_, groups, fill, rank_group);
-  return ranking_metrics(ranks, counts, k_);
 }
 
 RankingMetrics Evaluator::full_ranking(const Scorer& scorer) const {

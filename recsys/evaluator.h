@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "data/implicit_dataset.h"
 #include "recsys/metrics.h"
@@ -44,10 +45,17 @@ class Evaluator {
   ~Evaluator();
 
   RankingMetrics sampled(const Scorer& scorer) const;
+  // The sampled protocol's per-user results for evaluation users [user_begin, user_end) (in the
+  // order of users()): the positive's 0-based rank and the number of candidates. ranking_metrics over
+  // every user's values, in order, is sampled(): ranks evaluating shares of the users and gathering
+  // them get the single process's metrics exactly (recsys/distributed.h).
+  void sampled_ranks(const Scorer& scorer, int64_t user_begin, int64_t user_end, std::vector<int64_t>& ranks,
+                     std::vector<int64_t>& counts) const;
   RankingMetrics full_ranking(const Scorer& scorer) const;
   // The same with every item's scores for a block of users at a time (e.g. one GEMM for GMF).
   RankingMetrics full_ranking(const BlockScorer& scorer) const;
   int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
+  int64_t k() const { return k_; }
 
  private:
   // The transfer buffers, kept between calls (pinned memory is slow to allocate); grown when needed.

@@ -32,6 +32,9 @@ struct RunOptions {
   std::string root = ".";              // relative paths in configs are resolved against this
   bool progress_bar = false;           // redraw a bar on stderr (a terminal); else plain lines only
   bool quiet = false;                  // no console output (tests)
+  // Data-parallel training over its ranks (recsys/distributed.h; not owned; null: one process). Every
+  // rank trains and evaluates; rank 0 alone prints, logs and writes the run folder.
+  Communicator* communicator = nullptr;
 };
 
 struct RunResult {

@@ -8,6 +8,7 @@
 #include "autograd/functions.h"
 #include "data/batches.h"
 #include "recsys/block_scorer.h"
+#include "recsys/distributed.h"
 #include "recsys/ease.h"
 #include "recsys/ials.h"
 #include "recsys/run_folder.h"
@@ -95,16 +96,47 @@ void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> b
   }
 }
 
+void Trainer::set_communicator(Communicator* communicator) {
+  communicator_ = communicator;
+  if (!is_distributed()) return;
+  const std::string ranks = std::to_string(communicator->size()) + " ranks";
+  if (config_.model.type == ModelType::ials || config_.model.type == ModelType::ease)
+    throw ConfigError("model.type " + std::string(to_string(config_.model.type)) +
+                      " is solved, not trained by gradient steps; it cannot be split over " + ranks +
+                      " (run it in one process)");
+  if (config_.model.dropout > 0.0)
+    throw ConfigError("model.dropout " + std::to_string(config_.model.dropout) + " cannot be split over " +
+                      ranks +
+                      " yet: each rank would draw its dropout masks for its own rows, not the "
+                      "single process's (set model.dropout to 0, or run in one process)");
+  fused_dot_ = nullptr;
+  if (model_) parameters_ = model_->named_parameters();
+}
+
+bool Trainer::is_distributed() const { return communicator_ != nullptr && communicator_->size() > 1; }
+
 Tensor Trainer::train_step(const Tensor& users, const Tensor& items, const Tensor& targets) {
+  return step(users, items, targets, 1.0);
+}
+
+Tensor Trainer::step(const Tensor& users, const Tensor& items, const Tensor& targets, double share) {
   if (fused_dot_) return fused_dot_->sgd_step(users, items, targets, config_.train.lr);
   optimizer_->zero_grad();
-  const ag::Variable prediction = model_->forward(users, items);
-  const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
-  ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
-  if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
-  objective.backward();
+  Tensor loss_value;
+  if (users.numel() > 0) {
+    const ag::Variable prediction = model_->forward(users, items);
+    const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
+    ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
+    if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
+    // Both terms are means over this slice's rows: scaled by the slice's share, their sum over the
+    // ranks is the mean over the global batch, the penalty counted once.
+    if (share != 1.0) objective = ag::scale(objective, share);
+    objective.backward();
+    loss_value = batch_loss.value();
+  }
+  if (is_distributed()) sum_gradients(*communicator_, parameters_);
   optimizer_->step();
-  return batch_loss.value();
+  return loss_value;
 }
 
 double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
@@ -114,17 +146,24 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   Tensor loss_sum = Tensor::zeros({1}, DType::f32, device_);  // summed on the device, read once
   const auto start = std::chrono::steady_clock::now();
   const data::BatchRanges batches(rows, config_.train.batch_size, batch_alignment());
+  const bool distributed = is_distributed();
   int64_t done = 0;
   for (const data::BatchRange range : batches) {
-    const Tensor batch_loss =
-        train_step(users.rows(range.begin, range.end), items.rows(range.begin, range.end),
-                   targets.rows(range.begin, range.end));
-    ops::axpy_(loss_sum, static_cast<double>(range.size()), batch_loss);
+    // Distributed: this rank's contiguous slice of the global batch, its loss weighted by its share.
+    const data::BatchRange mine =
+        distributed ? local_rows(range, communicator_->rank(), communicator_->size(), batch_alignment())
+                    : range;
+    const Tensor batch_loss = step(users.rows(mine.begin, mine.end), items.rows(mine.begin, mine.end),
+                                   targets.rows(mine.begin, mine.end),
+                                   static_cast<double>(mine.size()) / static_cast<double>(range.size()));
+    if (mine.size() > 0) ops::axpy_(loss_sum, static_cast<double>(mine.size()), batch_loss);
     done += range.size();
     if (hooks.progress && (done == rows || (done / range.size()) % 64 == 0))
       hooks.progress(epoch, done, rows, seconds_since(start));
   }
-  return static_cast<double>(loss_sum.item<float>()) / static_cast<double>(rows);
+  double total = static_cast<double>(loss_sum.item<float>());
+  if (distributed) communicator_->allreduce_sum(&total, 1);  // every rank's rows
+  return total / static_cast<double>(rows);
 }
 
 void Trainer::fit(const TrainerHooks& hooks) {
@@ -261,8 +300,12 @@ EpochRecord ImplicitTrainer::evaluate(bool full_ranking) const {
   const auto start = std::chrono::steady_clock::now();
   record.evaluated = true;
   const Scorer scorer = model_ ? model_scorer(*model_) : popularity_scorer(data_, device_);
-  record.test = test_evaluator_->sampled(scorer);
-  if (validation_evaluator_) record.validation = validation_evaluator_->sampled(scorer);
+  // Distributed: each rank ranks its share of the users, the ranks are gathered (the same metrics).
+  const auto sampled = [&](const Evaluator& evaluator) {
+    return is_distributed() ? sampled_metrics(*communicator(), evaluator, scorer) : evaluator.sampled(scorer);
+  };
+  record.test = sampled(*test_evaluator_);
+  if (validation_evaluator_) record.validation = sampled(*validation_evaluator_);
   // Every item for every user: a block of users at a time, by the model's fastest path (one GEMM for
   // the bilinear models, one sparse product for EASE; recsys/block_scorer.h).
   if (full_ranking)

@@ -38,7 +38,8 @@
 
 namespace ncf::recsys {
 
-class Ials;  // recsys/ials.h
+class Ials;          // recsys/ials.h
+class Communicator;  // recsys/distributed.h
 
 struct EpochRecord {
   int64_t epoch = 0;
@@ -111,6 +112,15 @@ class Trainer {
   const std::map<std::string, Tensor>& best_parameters() const { return best_parameters_; }  // on the CPU
   bool stopped_early() const { return stopped_early_; }
 
+  // Data-parallel training over the communicator's ranks (not owned; null or one rank: this process
+  // alone). Each rank trains on its slice of every batch and the gradients are summed over the ranks
+  // (recsys/distributed.h); the fused dot-MF step is turned off, since it has no gradient to send.
+  // ConfigError for what cannot be split yet: dropout (its masks are drawn per local row) and the
+  // solved models (iALS, EASE).
+  void set_communicator(Communicator* communicator);
+  bool is_distributed() const;
+  Communicator* communicator() const { return communicator_; }
+
   // For --resume: the state after progress.completed_epochs epochs, and the best epoch's parameters.
   void restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters);
 
@@ -128,7 +138,8 @@ class Trainer {
   virtual std::string describe_metrics(const EpochRecord& record) const = 0;
   // Batch boundaries fall on multiples of this many rows (a BPR group).
   virtual int64_t batch_alignment() const { return 1; }
-  // All batches of one epoch's rows, in order; the mean loss over the rows.
+  // All batches of one epoch's rows, in order; the mean loss over the rows (over all ranks' rows
+  // when distributed).
   double run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
                      const TrainerHooks& hooks);
 
@@ -140,6 +151,13 @@ class Trainer {
   DotMF* fused_dot_ = nullptr;  // the model, when its steps take the fused path
 
  private:
+  // train_step with the objective scaled by `share` (this rank's fraction of the global batch) and
+  // the gradients summed over the ranks before the update. An empty slice still takes part in the
+  // sum (with no gradient) and in the update, so every rank takes the same step.
+  Tensor step(const Tensor& users, const Tensor& items, const Tensor& targets, double share);
+
+  Communicator* communicator_ = nullptr;
+  std::vector<nn::NamedParameter> parameters_;  // the model's, in the order every rank sends them
   TrainingProgress progress_;
   double best_value_ = -1e300;
   int64_t evaluations_without_gain_ = 0;
