@@ -38,6 +38,7 @@ struct ConcatNode : Node {
 Variable embedding(const Variable& table, const Tensor& indices) {
   auto node = std::make_shared<EmbeddingNode>();
   node->indices = indices;
+  if (table.impl()->before_row_read) table.impl()->before_row_read(indices);
   return make_result(ops::gather_rows(table.value(), indices), std::move(node), {table});
 }
 

@@ -16,6 +16,7 @@
 
 #include "autograd/variable.h"
 #include "recsys/block_scorer.h"
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/index.h"
 #include "tensor/pinned.h"
 
@@ -185,7 +186,7 @@ void Evaluator::sampled_ranks(const Scorer& scorer, int64_t user_begin, int64_t 
   };
   auto rank_group = [&](int64_t g, const float* group_scores) {
     const int64_t first = g * users_per_group, count = std::min(users_per_group, n_users - first);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t j = 0; j < count; ++j) {
       const int64_t r = first + j;
       const float* s = group_scores + j * row_width_;
@@ -224,7 +225,7 @@ RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
   };
   auto rank_group = [&](int64_t g, const float* group_scores) {
     const int64_t first = g * users_per_group, count = std::min(users_per_group, n_users - first);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t j = 0; j < count; ++j) {
       const int64_t r = first + j;
       const int32_t u = eval_users_[r], positive = positives_[r];

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
 
@@ -51,7 +52,7 @@ std::vector<double> host_doubles(const Tensor& t) {
 std::vector<double> gram_f64(const std::vector<double>& rows, int64_t count, int64_t d) {
   const int64_t blocks = (count + kLossBlock - 1) / kLossBlock;
   std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(blocks, 1) * d * d), 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
   for (int64_t b = 0; b < blocks; ++b) {
     double* g = partial.data() + b * d * d;
     for (int64_t r = b * kLossBlock; r < std::min(count, (b + 1) * kLossBlock); ++r) {
@@ -74,7 +75,7 @@ std::vector<double> gram_f64(const std::vector<double>& rows, int64_t count, int
 double weighted_square_norms(const std::vector<double>& rows, const std::vector<double>& weight, int64_t d) {
   const int64_t count = static_cast<int64_t>(weight.size());
   std::vector<double> terms(static_cast<size_t>(count));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
   for (int64_t r = 0; r < count; ++r) {
     terms[r] = weight[r] * dot4(rows.data() + r * d, rows.data() + r * d, d);
   }
@@ -142,7 +143,7 @@ double ials_loss(const ImplicitCsr& csr, const Tensor& users, const Tensor& item
 
   // Observed pairs: sum (1 - <w_u, h_i>)^2, one partial per user, added in user order.
   std::vector<double> per_user(static_cast<size_t>(num_users));
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 64)
   for (int64_t u = 0; u < num_users; ++u) {
     double sum = 0.0;
     for (int32_t e = offsets[u]; e < offsets[u + 1]; ++e) {

@@ -96,7 +96,7 @@ void cpu_binary(const Tensor& a, const Tensor& b, Broadcast broadcast, Tensor& o
     if (n < kParallelThreshold) {
       row_block(0, rows);
     } else {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
       for (int64_t r = 0; r < rows; ++r) row_block(r, r + 1);
     }
   }

@@ -74,7 +74,7 @@ void step_cpu(const DotTables& t, const Tensor& users, const Tensor& items, cons
   T* const old_bi = old_bu + batch;       // (B,)
   T* const coef = old_bi + batch;         // (B,) g_b
   T* const term = coef + batch;           // (B,) BCE of occurrence b
-#pragma omp parallel for schedule(static) if (parallel)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (parallel)
   for (int64_t b = 0; b < batch; ++b) {
     const T* p = P + static_cast<int64_t>(u[b]) * d;
     const T* q = Q + static_cast<int64_t>(i[b]) * d;
@@ -122,7 +122,7 @@ void step_cpu(const DotTables& t, const Tensor& users, const Tensor& items, cons
   if (!parallel) {
     apply(0, 1);
   } else {
-#pragma omp parallel
+#pragma omp parallel num_threads(::ncf::cpu_threads())
     apply(omp_get_thread_num(), omp_get_num_threads());
   }
 }

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/concat.h"
 
 namespace ncf::ops {
@@ -88,8 +89,8 @@ void sum_segment(const T* rows, int64_t d, const int32_t* order, int64_t begin, 
 template <class T>
 void sum_all_segments(const T* rows, int64_t d, const Segments& segments, T* sums) {
   const int64_t nnz = segments.count();
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(segments.order.size()) * d >= \
-                                              kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (static_cast <int64_t>(segments.order.size()) * d >= kParallelElements)
   for (int64_t s = 0; s < nnz; ++s)
     sum_segment(rows, d, segments.order.data(), segments.starts[s], segments.starts[s + 1], sums + s * d);
 }
@@ -97,7 +98,7 @@ void sum_all_segments(const T* rows, int64_t d, const Segments& segments, T* sum
 // table[unique[s], :] += sums[s, :]; the indices are unique, so rows can be done in parallel.
 template <class T>
 void add_rows_at(const T* sums, const int32_t* unique, int64_t nnz, int64_t d, T* table) {
-#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (nnz * d >= kParallelElements)
   for (int64_t s = 0; s < nnz; ++s) {
     T* row = table + static_cast<int64_t>(unique[s]) * d;
     for (int64_t c = 0; c < d; ++c) row[c] += sums[s * d + c];
@@ -141,7 +142,7 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices) {
   const char* src = static_cast<const char*>(table.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   const int32_t* idx = indices.data<int32_t>();
-#pragma omp parallel for schedule(static) if (b * d >= kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (b * d >= kParallelElements)
   for (int64_t i = 0; i < b; ++i) std::memcpy(dst + i * row_bytes, src + idx[i] * row_bytes, row_bytes);
   return out;
 }

@@ -42,6 +42,7 @@
 #include <limits>
 #include <vector>
 
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/matmul.h"
 
 namespace ncf::ops {
@@ -195,7 +196,7 @@ void solve_rows_lt(const T* l, int64_t n, int64_t ld, T* rows, int64_t count, in
     for (int64_t j = 0; j < n; ++j) x[j] = (x[j] - dot_fixed(l + j * ld, x, j)) / l[j * ld + j];
   };
   if (count * n * n >= 2 * kParallelCopy) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t r = 0; r < count; ++r) solve_row(r);
   } else {
     for (int64_t r = 0; r < count; ++r) solve_row(r);
@@ -301,7 +302,7 @@ template <class T>
 Tensor copy_block(const T* src, int64_t ld, int64_t rows, int64_t cols) {
   Tensor block = Tensor::empty({rows, cols}, dtype_of<T>);
   T* dst = block.data<T>();
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (rows * cols >= kParallelCopy)
   for (int64_t r = 0; r < rows; ++r) std::copy(src + r * ld, src + r * ld + cols, dst + r * cols);
   return block;
 }
@@ -310,7 +311,7 @@ template <class T>
 void store_block(const Tensor& block, T* dst, int64_t ld) {
   const int64_t rows = block.dim(0), cols = block.dim(1);
   const T* src = block.data<T>();
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (rows * cols >= kParallelCopy)
   for (int64_t r = 0; r < rows; ++r) std::copy(src + r * cols, src + (r + 1) * cols, dst + r * ld);
 }
 
@@ -321,7 +322,7 @@ void store_block(const Tensor& block, T* dst, int64_t ld) {
 // change its bits.
 template <class Task>
 void parallel_tasks(int64_t count, Task&& task) {
-#pragma omp parallel for schedule(dynamic, 1) if (count > 1)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 1) if (count > 1)
   for (int64_t t = 0; t < count; ++t) task(t);
 }
 
@@ -405,7 +406,7 @@ void blocked_lower_gram(T* a, int64_t n) {
     });
     store_block(p_row, a + i0 * n, n);
   }
-#pragma omp parallel for schedule(static) if (n * n >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (n * n >= kParallelCopy)
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = i + 1; j < n; ++j) a[i * n + j] = a[j * n + i];
 }
@@ -540,7 +541,7 @@ void cpu_csr_gram(const BinaryCsr& x, Tensor& out) {
   T* o = out.data<T>();
   // Row i of out (its lower part j <= i) is written by one thread only: for each row r of X that
   // holds column i, add 1 at every column j <= i of row r. Counts are integers: any order is exact.
-#pragma omp parallel for schedule(dynamic, 16)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 16)
   for (int64_t i = 0; i < c; ++i) {
     T* row = o + i * c;
     for (int32_t t = ht.offsets[i]; t < ht.offsets[i + 1]; ++t) {
@@ -549,7 +550,7 @@ void cpu_csr_gram(const BinaryCsr& x, Tensor& out) {
         row[h.indices[e]] += T(1);
     }
   }
-#pragma omp parallel for schedule(static) if (c * c >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (c * c >= kParallelCopy)
   for (int64_t i = 0; i < c; ++i)
     for (int64_t j = i + 1; j < c; ++j) o[i * c + j] = o[j * c + i];
 }
@@ -561,7 +562,8 @@ void cpu_csr_gemm(const BinaryCsr& x, const Tensor& dense, Tensor& out) {
   const int64_t d = dense.dim(1);
   const T* src = dense.data<T>();
   T* o = out.data<T>();
-#pragma omp parallel for schedule(dynamic, 16) if (x.rows * d >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(dynamic, 16) if (x.rows * d >= kParallelCopy)
   for (int64_t r = 0; r < x.rows; ++r) {
     T* row = o + r * d;
     for (int64_t c = 0; c < d; ++c) row[c] = T(0);
@@ -582,7 +584,7 @@ void cpu_csr_gather_sum(const BinaryCsr& x, const Tensor& w, const Tensor& rows,
   const T* weights = w.data<T>();
   T* o = out.data<T>();
   const int64_t n = w.dim(1), m = rows.numel();
-#pragma omp parallel for schedule(dynamic, 256) if (m >= 4096)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 256) if (m >= 4096)
   for (int64_t k = 0; k < m; ++k) {
     T sum = T(0);
     for (int32_t e = offsets[r[k]]; e < offsets[r[k] + 1]; ++e) sum += weights[indices[e] * n + c[k]];
@@ -605,7 +607,8 @@ void cpu_csr_row_grams(const BinaryCsr& x, const Tensor& table, const Tensor& ba
   const T* base_data = base.data<T>();
   const T* shift_data = shift.data<T>();
   T* o = out.data<T>();
-#pragma omp parallel for schedule(dynamic, 4) if (x.rows * k * k >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(dynamic, 4) if (x.rows * k * k >= kParallelCopy)
   for (int64_t s = 0; s < x.rows; ++s) {
     T* a = o + s * k * k;
     for (int64_t r = 0; r < k; ++r) {
@@ -745,7 +748,8 @@ void cpu_csr_row_gram_solve(const BinaryCsr& x, const Tensor& table, const Tenso
   T* o = out.data<T>();
   std::vector<int64_t> bad_row(static_cast<size_t>(rows), -1);
   std::vector<T> bad_pivot(static_cast<size_t>(rows), T(0));
-#pragma omp parallel for schedule(dynamic, 8) if (rows * k * k >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(dynamic, 8) if (rows * k * k >= kParallelCopy)
   for (int64_t s = 0; s < rows; ++s) {
     T* u = thread_scratch<T, kSystemSlot>(static_cast<size_t>(k * k));
     T* gathered = gather_scratch<T>(kp);
@@ -864,7 +868,7 @@ void set_or_add_diagonal(Tensor& a, double value, bool fill, const char* op) {
 // (OpenMP pragmas cannot sit inside NCF_DISPATCH_FLOAT's macro argument, hence a function.)
 template <class T>
 void cpu_scale_columns(T* p, int64_t rows, int64_t cols, const T* factors) {
-#pragma omp parallel for schedule(static) if (rows * cols >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (rows * cols >= kParallelCopy)
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) p[i * cols + j] *= factors[j];
 }
@@ -897,7 +901,8 @@ void cpu_cholesky_batched(Tensor& a) {
   T* base = a.data<T>();
   std::vector<int64_t> bad_row(static_cast<size_t>(batch), -1);
   std::vector<T> bad_pivot(static_cast<size_t>(batch), T(0));
-#pragma omp parallel for schedule(static) if (batch * k * k * k >= 6 * kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (batch * k * k * k >= 6 * kParallelCopy)
   for (int64_t s = 0; s < batch; ++s) {
     T* m = base + s * k * k;
     bad_row[s] = factor_lower(m, k, k, &bad_pivot[s]);
@@ -913,7 +918,8 @@ void cpu_cholesky_solve_batched(const Tensor& l, Tensor& b) {
   const int64_t batch = l.dim(0), k = l.dim(1);
   const T* factors = l.data<T>();
   T* rhs = b.data<T>();
-#pragma omp parallel for schedule(static) if (batch * k * k >= kParallelCopy)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (batch * k * k >= kParallelCopy)
   for (int64_t s = 0; s < batch; ++s) solve_factored(factors + s * k * k, k, rhs + s * k);
 }
 }  // namespace
