@@ -7,7 +7,9 @@
 //   sample: one epoch of negative sampling + shuffle alone (samples/s; the GPU kernel or the CPU sampler).
 //   eval:   test users/s of the sampled protocol (1 positive + 99 negatives each).
 // Prints a table and writes a JSON array of {"name", "device", "config", "samples_per_s", "median_ms",
-// "runs"}.
+// "runs"}; the train_step entry adds "per_step": what one steady-state step asks of the GPU
+// (tensor/device_counters.h: host_syncs, kernel_launches, library_calls, memory_ops, raw_allocations;
+// all 0 on the CPU). A step with no host sync and no raw allocation can be captured as a CUDA Graph.
 //
 //   bench_ncf --model paper-f8 --batch 256                 (the paper's NeuMF at its batch size)
 //   bench_ncf --model dle-f64 --batch 1048576              (the large-batch configuration)
@@ -30,13 +32,14 @@
 #include "recsys/evaluator.h"
 #include "recsys/trainer.h"
 #include "tensor/allocator.h"
+#include "tensor/device_counters.h"
 
 using namespace ncf;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
 const char* kUsage =
-    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial] [--batch N] [--device auto|cpu|cuda]\n"
+    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial|dot-f64|dot-f192] [--batch N] [--device auto|cpu|cuda]\n"
     "                 [--optimizer adam|lazy_adam|sgd] [--steps N] [--runs N] [--epoch-rows N]\n"
     "                 [--users N --items N --ratings N] [--json FILE]\n";
 
@@ -57,9 +60,13 @@ recsys::ModelShape shape_for(const std::string& name) {
     s.factors = 64, s.layers = {256, 256, 128, 64};
   else if (name == "tutorial")
     s.type = "mlp", s.layers = {16, 64, 32};
+  else if (name == "dot-f64")
+    s.type = "dot", s.factors = 64;
+  else if (name == "dot-f192")
+    s.type = "dot", s.factors = 192;
   else
     throw cli::ArgumentError("unknown model shape '" + name +
-                             "': expected paper-f8, paper-f64, dle-f64 or tutorial");
+                             "': expected paper-f8, paper-f64, dle-f64, tutorial, dot-f64 or dot-f192");
   return s;
 }
 
@@ -85,7 +92,7 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
               dataset.num_users, dataset.num_items, static_cast<long long>(dataset.num_train()), seconds(t0));
 
   recsys::ExperimentConfig config;
-  config.model.type = shape.type == "mlp" ? recsys::ModelType::mlp : recsys::ModelType::neumf;
+  config.model.type = *from_string<recsys::ModelType>(shape.type);
   config.model.factors = shape.factors;
   config.model.layers = shape.layers;
   config.train.batch_size = o.batch;
@@ -113,7 +120,8 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
 
   nlohmann::json results = nlohmann::json::array();
   auto report = [&](const std::string& name, double per_second, double median_ms,
-                    const std::vector<double>& runs_ms, const char* unit) {
+                    const std::vector<double>& runs_ms, const char* unit,
+                    const nlohmann::json& extra = nlohmann::json::object()) {
     std::printf("%-28s %14.0f %-10s median %10.3f ms over %zu runs\n", name.c_str(), per_second, unit,
                 median_ms, runs_ms.size());
     results.push_back({{"name", name},
@@ -127,6 +135,7 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
                        {"samples_per_s", per_second},
                        {"median_ms", median_ms},
                        {"runs", runs_ms}});
+    for (const auto& [key, value] : extra.items()) results.back()[key] = value;
   };
 
   // 1. The step alone. Warm-up fills the caching allocator and cuBLAS' workspaces.
@@ -135,6 +144,18 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
   for (int i = 0; i < std::min<int64_t>(steps, 20); ++i) step();
   synchronize(device);
   const AllocatorStats before = allocator_for(device).stats();
+  // One window of steps with no wait inside it: the counters then say what a steady-state step asks
+  // of the GPU (the wait that ends the window is not part of it).
+  const DeviceCounters counters_before = device_counters();
+  for (int64_t i = 0; i < steps; ++i) step();
+  const DeviceCounters window = device_counters() - counters_before;
+  synchronize(device);
+  auto per_step = [&](uint64_t count) { return static_cast<double>(count) / static_cast<double>(steps); };
+  const nlohmann::json step_counts = {{"host_syncs", per_step(window.host_syncs)},
+                                      {"kernel_launches", per_step(window.kernel_launches)},
+                                      {"library_calls", per_step(window.library_calls)},
+                                      {"memory_ops", per_step(window.memory_ops)},
+                                      {"raw_allocations", per_step(window.raw_allocations)}};
   std::vector<double> step_ms;
   for (int64_t r = 0; r < o.runs; ++r) {
     const auto start = clock_type::now();
@@ -144,10 +165,17 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
   }
   const AllocatorStats after = allocator_for(device).stats();
   const double step_median = median(step_ms);
-  report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s");
-  std::printf("  allocator: %llu raw allocations during %lld timed steps, peak %.1f MiB\n",
+  report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s",
+         {{"per_step", step_counts}});
+  std::printf("  allocator: %llu raw allocations during %lld steps, peak %.1f MiB\n",
               static_cast<unsigned long long>(after.raw_allocations - before.raw_allocations),
-              static_cast<long long>(steps * o.runs), after.peak_bytes / 1048576.0);
+              static_cast<long long>(steps * (o.runs + 1)), after.peak_bytes / 1048576.0);
+  std::printf(
+      "  per step (GPU counters%s): %g host syncs, %g kernel launches, %g cuBLAS/CUB calls, %g memory ops,"
+      " %g raw allocations\n",
+      device.is_cuda() ? "" : ", all 0 on the CPU", per_step(window.host_syncs),
+      per_step(window.kernel_launches), per_step(window.library_calls), per_step(window.memory_ops),
+      per_step(window.raw_allocations));
 
   // 2. Whole epochs (or their first epoch_rows rows), sampling and upload included.
   const int64_t epoch_rows = o.epoch_rows > 0 ? std::min(o.epoch_rows, rows) : rows;

@@ -38,6 +38,9 @@ Variable linear(const Variable& x, const Variable& weight,
 // row-sparse when the table asks for it (Variable::set_sparse_gradient), else dense.
 Variable embedding(const Variable& table, const Tensor& indices);
 Variable concat_cols(const std::vector<Variable>& parts);
+// The same elements seen with another shape of equal numel (a view, no copy); the gradient is
+// reshaped back.
+Variable reshape(const Variable& x, const Shape& shape);
 
 // ---- losses (functions_loss.cpp); targets are constants of the logits' shape
 Variable bce_with_logits(const Variable& logits, const Tensor& targets);  // mean, (1,)

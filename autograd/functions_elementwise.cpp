@@ -1,5 +1,5 @@
 // Element-wise functions and their gradients.
-//   add:  d/da = g,       d/db = g (summed over rows when b was a broadcast row or a scalar)
+//   add:  d/da = g,       d/db = g (summed over what b was broadcast across: rows, columns, or all)
 //   sub:  d/da = g,       d/db = -g
 //   mul:  d/da = g * b,   d/db = g * a
 //   relu: g * (y > 0);  log_sigmoid: g * sigmoid(-x)
@@ -10,11 +10,14 @@
 namespace ncf::ag {
 
 namespace {
-// The gradient of a broadcast operand is the incoming gradient summed over the broadcast rows.
+// The gradient of a broadcast operand is the incoming gradient summed over what it was broadcast
+// across (the broadcast rules are those of ops::binary).
 Tensor reduce_to_shape(const Tensor& grad, const Tensor& like) {
   if (grad.shape() == like.shape()) return grad;
   if (like.numel() == 1) return ops::sum(grad).view(like.shape());
-  return ops::sum_axis(grad, 0).view(like.shape());  // a row broadcast over grad's rows
+  if (like.ndim() == 2 && like.dim(1) == 1 && like.dim(0) == grad.dim(0))
+    return ops::sum_axis(grad, 1).view(like.shape());  // a column broadcast over grad's columns
+  return ops::sum_axis(grad, 0).view(like.shape());    // a row broadcast over grad's rows
 }
 
 struct AddNode : Node {

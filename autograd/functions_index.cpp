@@ -1,8 +1,9 @@
-// Embedding lookup and column concatenation.
+// Embedding lookup, column concatenation and reshaping.
 //   embedding: y[i] = table[idx[i]]. The gradient of the table is the incoming rows summed per
 //   looked-up index: a row-sparse matrix (sorted unique indices, one summed row each), computed
 //   by a stable sort + segmented sum, so it is the same bits on every run (no float atomics).
 //   concat_cols: the gradient is the incoming gradient split back into the parts' widths.
+//   reshape: the gradient is the incoming gradient seen in the input's shape.
 #include "autograd/functions.h"
 #include "tensor/ops/concat.h"
 #include "tensor/ops/index.h"
@@ -16,6 +17,11 @@ struct EmbeddingNode : Node {
   void backward(const Tensor& g) override {
     accumulate_sparse_grad(inputs[0], ops::segment_sum_rows(indices, g, inputs[0].value().dim(0)));
   }
+};
+
+struct ReshapeNode : Node {
+  const char* name() const override { return "reshape"; }
+  void backward(const Tensor& g) override { accumulate_grad(inputs[0], g.view(inputs[0].shape())); }
 };
 
 struct ConcatNode : Node {
@@ -32,7 +38,12 @@ struct ConcatNode : Node {
 Variable embedding(const Variable& table, const Tensor& indices) {
   auto node = std::make_shared<EmbeddingNode>();
   node->indices = indices;
+  if (table.impl()->before_row_read) table.impl()->before_row_read(indices);
   return make_result(ops::gather_rows(table.value(), indices), std::move(node), {table});
+}
+
+Variable reshape(const Variable& x, const Shape& shape) {
+  return make_result(x.value().view(shape), std::make_shared<ReshapeNode>(), {x});
 }
 
 Variable concat_cols(const std::vector<Variable>& parts) {

@@ -1,10 +1,11 @@
 // Reductions and their gradients: every element contributed once to the sum, so each receives the
 // incoming gradient (divided by n for the mean).
-//   sum_cols (rows, cols) -> (rows, 1): d/dx[i, j] = g[i]. Written as the product g @ ones(1, cols),
-//   which spreads a column over the row without a dedicated broadcast kernel.
+//   sum_cols (rows, cols) -> (rows, 1): d/dx[i, j] = g[i]: ones (rows, cols) times the column g,
+//   broadcast along each row. A product g @ ones(1, cols) would give the same numbers on the CPU,
+//   but on a GPU cuBLAS may run it in TF32, which rounds g to 10 mantissa bits; the broadcast
+//   multiply by 1 is exact on both devices.
 #include "autograd/functions.h"
 #include "tensor/ops/elementwise.h"
-#include "tensor/ops/matmul.h"
 #include "tensor/ops/reduce.h"
 
 namespace ncf::ag {
@@ -24,10 +25,9 @@ struct SumNode : Node {
 struct SumColsNode : Node {
   const char* name() const override { return "sum_cols"; }
   void backward(const Tensor& g) override {
-    const Tensor& x = inputs[0].value();
-    Tensor ones = Tensor::empty({1, x.dim(1)}, x.dtype(), x.device());
+    Tensor ones = Tensor::empty_like(inputs[0].value());
     ops::fill_(ones, 1.0);
-    accumulate_grad(inputs[0], ops::matmul(g, ones));  // (rows, 1) @ (1, cols)
+    accumulate_grad(inputs[0], ops::mul(ones, g));  // (rows, cols) * (rows, 1), the column broadcast
   }
 };
 }  // namespace

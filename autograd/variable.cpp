@@ -3,8 +3,8 @@
 
 #include <unordered_set>
 
-#include "tensor/ops/concat.h"
 #include "tensor/ops/elementwise.h"
+#include "tensor/ops/index.h"
 
 namespace ncf::ag {
 
@@ -26,9 +26,10 @@ Variable::Variable(Tensor value, bool requires_grad, std::string name)
 Tensor Variable::dense_grad() const {
   if (!impl_->sparse_grad.indices.defined())
     return impl_->grad.defined() ? impl_->grad : Tensor::zeros_like(impl_->value);
-  Tensor dense = impl_->grad.defined() ? impl_->grad.clone() : Tensor::zeros_like(impl_->value);
-  ops::scatter_add_rows_(dense, impl_->sparse_grad.indices, impl_->sparse_grad.rows);
-  return dense;
+  // to_dense, not a scatter into a copy: on a GPU the row-sparse gradient holds padding entries,
+  // which to_dense knows to skip.
+  const Tensor sparse = ops::to_dense(impl_->sparse_grad);
+  return impl_->grad.defined() ? ops::add(impl_->grad, sparse) : sparse;
 }
 
 void Variable::zero_grad() {
@@ -53,13 +54,8 @@ void accumulate_sparse_grad(const Variable& variable, const ops::RowSparse& grad
     v.sparse_grad = grad;
     return;
   }
-  // A second lookup of the same table in one graph: append the rows (seen as one long row each, so
-  // that a column concatenation stacks them), then sort and sum again.
-  const int64_t dim = grad.rows.dim(1);
-  const int64_t a = v.sparse_grad.indices.numel(), b = grad.indices.numel();
-  const Tensor indices = ops::concat_cols({v.sparse_grad.indices.view({1, a}), grad.indices.view({1, b})});
-  const Tensor rows = ops::concat_cols({v.sparse_grad.rows.view({1, a * dim}), grad.rows.view({1, b * dim})});
-  v.sparse_grad = ops::segment_sum_rows(indices.view({a + b}), rows.view({a + b, dim}), grad.num_rows);
+  // A second lookup of the same table in one graph (e.g. the embedding penalty): sum the two.
+  v.sparse_grad = ops::add_row_sparse(v.sparse_grad, grad);
 }
 
 Variable make_result(Tensor output, std::shared_ptr<Node> node, std::vector<Variable> inputs) {

@@ -10,6 +10,7 @@
 // dense gradient of a 138,493 x 64 table for a batch of 256 users would be almost all zeros.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,9 @@ struct VariableImpl {
   bool sparse_gradient = false;   // accumulate gradients row-sparse (embedding tables)
   std::shared_ptr<Node> grad_fn;  // null for leaves
   std::string name;
+  // Called by ag::embedding before it reads rows `indices` of this table: a deferred optimizer
+  // (nn::Adam::set_deferred) brings those rows up to date there.
+  std::function<void(const Tensor& indices)> before_row_read;
 };
 
 class Variable {

@@ -41,10 +41,9 @@ void EpochSampler::sample(uint32_t epoch, EpochTensors& out) {
   if (device_.is_cuda())
     return NCF_ON_CUDA(cuda_sample_epoch(train_user_, train_item_, train_offsets_, data_.num_items,
                                          negatives_, seed_, epoch, shuffle_, out));
-  cpu_sampler_.sample(epoch, host_epoch_);
-  copy_bytes(out.users.raw_data(), device_, host_epoch_.user.data(), Device::cpu(), rows * sizeof(int32_t));
-  copy_bytes(out.items.raw_data(), device_, host_epoch_.item.data(), Device::cpu(), rows * sizeof(int32_t));
-  copy_bytes(out.labels.raw_data(), device_, host_epoch_.label.data(), Device::cpu(), rows * sizeof(float));
+  // On the CPU the sampler writes into the tensors themselves: no second copy of the epoch
+  // (12 bytes a row: 355 MB for the tutorial's 30 M rows).
+  cpu_sampler_.sample(epoch, out.users.data<int32_t>(), out.items.data<int32_t>(), out.labels.data<float>());
 }
 
 }  // namespace ncf::data

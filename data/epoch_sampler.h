@@ -32,8 +32,7 @@ class EpochSampler {
   uint64_t seed_;
   Device device_;
   ShuffleMode shuffle_;
-  TrainingSampler cpu_sampler_;  // the CPU path (and the reference for the GPU path)
-  TrainingEpoch host_epoch_;
+  TrainingSampler cpu_sampler_;                     // the CPU path (and the reference for the GPU path)
   Tensor train_user_, train_item_, train_offsets_;  // on the GPU: (P,), (P,), (users + 1,) as i32 pairs
 };
 

@@ -12,6 +12,10 @@
 //            staging buffer: 256 sequential write streams, which the L1 cache can combine;
 //   place:   each bucket's entries go to their final positions, random writes within a region that fits
 //            in the last-level cache.
+// With ShuffleMode::rows the bucket slices are the output arrays themselves (user, item, and the offset
+// with the label bit parked in the label array), and the place pass permutes each bucket through a
+// bucket-sized buffer: no epoch-sized staging buffer (it was 12 bytes a row). Destinations are then
+// computed twice (sigma is a few multiplies).
 // The result is exactly "unit r at sigma(r)", whatever the thread count, and what a GPU kernel computes
 // with one thread per unit.
 #include "data/negative_sampler.h"
@@ -19,12 +23,14 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 
 #include "base/error.h"
 #include "data/item_bitmap.h"
 #include "data/random_streams.h"
 #include "data/sampling_core.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::data {
 namespace {
@@ -79,33 +85,38 @@ TrainingEpoch TrainingSampler::sample(uint32_t epoch) {
 }
 
 void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
+  const int64_t rows = rows_per_epoch();
+  out.user.resize(rows);
+  out.item.resize(rows);
+  out.label.resize(rows);
+  out.group_size = 1 + negatives_;
+  out.shuffle = shuffle_;
+  out.epoch = epoch;
+  sample(epoch, out.user.data(), out.item.data(), out.label.data());
+}
+
+void TrainingSampler::sample(uint32_t epoch, int32_t* out_user, int32_t* out_item, float* out_label) {
   const ImplicitDataset& d = *data_;
   const int64_t positives = d.num_train();
   const int k = negatives_;
   const int group = 1 + k;
   const int64_t rows = positives * group;
-  out.user.resize(rows);
-  out.item.resize(rows);
-  out.label.resize(rows);
-  out.group_size = group;
-  out.shuffle = shuffle_;
-  out.epoch = epoch;
   const uint64_t seed = seed_;
 
   if (shuffle_ == ShuffleMode::none) {
-#pragma omp parallel
+#pragma omp parallel num_threads(::ncf::cpu_threads())
     {
       ItemBitmap trained(d.num_items);
       const int t = omp_get_thread_num(), threads = omp_get_num_threads();
       const int64_t begin = share_begin(positives, threads, t), end = share_begin(positives, threads, t + 1);
       for (int64_t p = begin; p < end; ++p) {
-        std::fill_n(out.user.begin() + p * group, group, d.train_user[p]);
-        out.item[p * group] = d.train_item[p];
-        out.label[p * group] = 1.0f;
+        std::fill_n(out_user + p * group, group, d.train_user[p]);
+        out_item[p * group] = d.train_item[p];
+        out_label[p * group] = 1.0f;
       }
       sample_negatives(d, k, seed, epoch, begin, end, trained, [&](int64_t p, int j, int32_t negative) {
-        out.item[p * group + 1 + j] = negative;
-        out.label[p * group + 1 + j] = 0.0f;
+        out_item[p * group + 1 + j] = negative;
+        out_label[p * group + 1 + j] = 0.0f;
       });
     }
     return;
@@ -123,15 +134,19 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
   while ((units >> bucket_bits) >= 256) ++bucket_bits;
   const int kBucketBits = bucket_bits;
   const int64_t buckets = (units >> kBucketBits) + 1;
-  staging_.resize(static_cast<size_t>(units) * stride);
+  if (by_rows) {
+    std::vector<int32_t>().swap(staging_);  // rows stage in the output arrays
+  } else {
+    staging_.resize(static_cast<size_t>(units) * stride);
+  }
   int32_t* staging = staging_.data();
-  const bool keep_destinations = static_cast<uint64_t>(units) <= (uint64_t{1} << 32);
-  auto* destination = reinterpret_cast<uint32_t*>(out.item.data());  // rows >= units slots
+  const bool keep_destinations = !by_rows && static_cast<uint64_t>(units) <= (uint64_t{1} << 32);
+  auto* destination = reinterpret_cast<uint32_t*>(out_item);  // rows >= units slots
   auto destination_of = [&](int64_t unit) {
     return keep_destinations ? static_cast<uint64_t>(destination[unit]) : sigma(static_cast<uint64_t>(unit));
   };
 
-#pragma omp parallel
+#pragma omp parallel num_threads(::ncf::cpu_threads())
   {
     const int t = omp_get_thread_num(), threads = omp_get_num_threads();
 #pragma omp single
@@ -140,7 +155,7 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
     const int64_t p_begin = share_begin(positives, threads, t),
                   p_end = share_begin(positives, threads, t + 1);
     const int64_t u_begin = by_rows ? p_begin * group : p_begin, u_end = by_rows ? p_end * group : p_end;
-    // sigma is computed once per unit: the destinations wait in out.item (overwritten by the place pass)
+    // sigma is computed once per unit: the destinations wait in out_item (overwritten by the place pass)
     // when they fit in 32 bits, else they are recomputed in the scatter pass.
     for (int64_t unit = u_begin; unit < u_end; ++unit) {
       const uint64_t to = sigma(static_cast<uint64_t>(unit));
@@ -162,11 +177,12 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
     ItemBitmap trained(d.num_items);
     auto stage = [&](int64_t unit, int32_t user, int32_t item, bool positive) {
       const uint64_t to = destination_of(unit);
-      int32_t* entry = staging + cursor[to >> kBucketBits]++ * stride;
-      const auto offset = static_cast<uint32_t>(to & ((1u << kBucketBits) - 1));
-      entry[0] = static_cast<int32_t>(offset | (positive ? 0x80000000u : 0u));
-      entry[1] = user;
-      entry[2] = item;
+      const int64_t at = cursor[to >> kBucketBits]++;
+      const uint32_t head =
+          static_cast<uint32_t>(to & ((1u << kBucketBits) - 1)) | (positive ? 0x80000000u : 0u);
+      out_user[at] = user;
+      out_item[at] = item;
+      std::memcpy(out_label + at, &head, sizeof head);  // the label slot parks the head until placed
     };
     if (by_rows) {
       int64_t last_p = -1;
@@ -197,24 +213,34 @@ void TrainingSampler::sample(uint32_t epoch, TrainingEpoch& out) {
 #pragma omp barrier
     // Place: bucket b's entries fill positions [b << kBucketBits, ...) in some order; each lands at its
     // offset.
+    std::vector<int32_t> bucket_user, bucket_item;
+    std::vector<uint32_t> bucket_head;
 #pragma omp for schedule(dynamic, 4)
     for (int64_t b = 0; b < buckets; ++b) {
       const int64_t first = b << kBucketBits, last = std::min(units, (b + 1) << kBucketBits);
+      if (by_rows) {  // the bucket's entries sit in its own output slice: permute it through a copy
+        const size_t n = static_cast<size_t>(last - first);
+        bucket_user.assign(out_user + first, out_user + last);
+        bucket_item.assign(out_item + first, out_item + last);
+        bucket_head.resize(n);
+        std::memcpy(bucket_head.data(), out_label + first, n * sizeof(uint32_t));
+        for (size_t e = 0; e < n; ++e) {
+          const int64_t unit_at = first + (bucket_head[e] & 0x7FFFFFFFu);
+          out_user[unit_at] = bucket_user[e];
+          out_item[unit_at] = bucket_item[e];
+          out_label[unit_at] = bucket_head[e] >> 31 ? 1.0f : 0.0f;
+        }
+        continue;
+      }
       for (int64_t e = first; e < last; ++e) {
         const int32_t* entry = staging + e * stride;
         const auto head = static_cast<uint32_t>(entry[0]);
         const int64_t unit_at = first + (head & 0x7FFFFFFFu);
-        if (by_rows) {
-          out.user[unit_at] = entry[1];
-          out.item[unit_at] = entry[2];
-          out.label[unit_at] = head >> 31 ? 1.0f : 0.0f;
-        } else {
-          const int64_t row = unit_at * group;
-          for (int s = 0; s < group; ++s) {
-            out.user[row + s] = entry[1];
-            out.item[row + s] = entry[2 + s];
-            out.label[row + s] = s == 0 ? 1.0f : 0.0f;
-          }
+        const int64_t row = unit_at * group;
+        for (int s = 0; s < group; ++s) {
+          out_user[row + s] = entry[1];
+          out_item[row + s] = entry[2 + s];
+          out_label[row + s] = s == 0 ? 1.0f : 0.0f;
         }
       }
     }

@@ -41,6 +41,8 @@ class TrainingSampler {
   // Fills `out` with epoch `epoch`'s samples, reusing its buffers (no allocation after the first epoch).
   void sample(uint32_t epoch, TrainingEpoch& out);
   TrainingEpoch sample(uint32_t epoch);
+  // The same rows into caller-owned arrays of rows_per_epoch() entries each (no copy).
+  void sample(uint32_t epoch, int32_t* user, int32_t* item, float* label);
 
   int negatives() const { return negatives_; }
   int64_t rows_per_epoch() const { return data_->num_train() * (1 + negatives_); }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -221,6 +222,55 @@ void write_synthetic_csv(const SyntheticConfig& config, const std::string& path)
   // The temporary file is opened before the rows are generated: an unwritable path fails at once.
   write_file_atomically_with(
       path, [&](const AppendFn& append) { append_ratings_csv(generate_synthetic(config), append); });
+}
+
+Interactions expand_interactions(const Interactions& x, const ExpandConfig& config) {
+  const int64_t uf = config.user_factor, itf = config.item_factor;
+  NCF_CHECK(uf >= 1 && itf >= 1,
+            "expand: the user and item factors must be >= 1, got " << uf << " and " << itf);
+  NCF_CHECK(x.num_users() * uf <= INT32_MAX && x.num_items() * itf <= INT32_MAX,
+            "expand: " << x.num_users() << " users x " << uf << " or " << x.num_items() << " items x " << itf
+                       << " exceeds the 2^31 - 1 dense ids an index holds");
+  // Rows grouped by user, each user's rows in file order: a stable counting sort.
+  std::vector<int64_t> start(static_cast<size_t>(x.num_users()) + 1, 0);
+  for (int32_t u : x.user) ++start[u + 1];
+  for (int32_t u = 0; u < x.num_users(); ++u) start[u + 1] += start[u];
+  std::vector<int64_t> order(x.size()), next(start.begin(), start.end() - 1);
+  for (int64_t r = 0; r < x.size(); ++r) order[next[x.user[r]]++] = r;
+
+  Interactions out;
+  out.source = x.source + " expanded x" + std::to_string(uf) + " x" + std::to_string(itf);
+  const int64_t n = x.size() * uf;
+  out.user.resize(n);
+  out.item.resize(n);
+  out.rating.resize(n);
+  out.timestamp.resize(n);
+  std::vector<int64_t> raw_users(static_cast<size_t>(x.num_users() * uf)),
+      raw_items(static_cast<size_t>(x.num_items() * itf));
+  for (size_t k = 0; k < raw_users.size(); ++k) raw_users[k] = static_cast<int64_t>(k) + 1;
+  for (size_t k = 0; k < raw_items.size(); ++k) raw_items[k] = static_cast<int64_t>(k) + 1;
+  out.users = IdMap::from_raw_ids(std::move(raw_users));
+  out.items = IdMap::from_raw_ids(std::move(raw_items));
+#pragma omp parallel for schedule(dynamic, 256)
+  for (int32_t u = 0; u < x.num_users(); ++u) {
+    const int64_t begin = start[u], count = start[u + 1] - begin;
+    for (int64_t a = 0; a < uf; ++a) {
+      const int64_t base = begin * uf + a * count;  // user u's copies follow each other
+      for (int64_t k = 0; k < count; ++k) {
+        const int64_t r = order[begin + k];
+        const int32_t item = x.item[r];
+        // A mixer of (seed, u, i), so each (user, item) pair picks its own copy offset.
+        uint64_t h = config.seed * 0x9E3779B97F4A7C15ull ^
+                     (static_cast<uint64_t>(u) << 32 | static_cast<uint32_t>(item));
+        h ^= h >> 33, h *= 0xff51afd7ed558ccdull, h ^= h >> 33, h *= 0xc4ceb9fe1a85ec53ull, h ^= h >> 33;
+        out.user[base + k] = static_cast<int32_t>(u * uf + a);
+        out.item[base + k] = static_cast<int32_t>(item * itf + static_cast<int64_t>((h % itf + a) % itf));
+        out.rating[base + k] = x.rating[r];
+        out.timestamp[base + k] = x.timestamp[r];
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace ncf::data

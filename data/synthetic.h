@@ -39,4 +39,22 @@ void write_ratings_csv(const Interactions& rows, const std::string& path);
 // generate_synthetic + write_ratings_csv.
 void write_synthetic_csv(const SyntheticConfig& config, const std::string& path);
 
+// A larger data set grown from a real one, in the spirit of MLPerf's ml-20m x16 x32: each user u
+// becomes `user_factor` users (u, a) and each item i becomes `item_factor` items (i, b). Every rating
+// (u, i, r, t) becomes one rating per copy a of its user, (u, a) rating (i, b) with the same r and t,
+// where b = (hash(seed, u, i) + a) mod item_factor. So each new user keeps its original's history
+// (count, order, timestamps: the leave-one-out test item keeps its place) on copies of the same
+// items, two copies of one user share no item copy when item_factor >= user_factor, and an item's
+// ratings are spread over its copies. Ratings grow by user_factor, users by user_factor, items by
+// item_factor. (MLPerf's fractal expansion, a Kronecker product with a random small matrix, also
+// grows the ratings per user; this keeps them, which is what a scaling measurement wants.)
+// Raw ids are 1-based: user u's copy a is u * user_factor + a + 1 (dense u in the input), likewise
+// for items; rows are grouped by new user, each user's rows in the input's order. Titles are dropped.
+struct ExpandConfig {
+  int32_t user_factor = 16;
+  int32_t item_factor = 32;
+  uint64_t seed = 16;
+};
+Interactions expand_interactions(const Interactions& rows, const ExpandConfig& config);
+
 }  // namespace ncf::data

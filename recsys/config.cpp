@@ -18,9 +18,17 @@ const EnumNames<ModelType>& enum_names(ModelType) {
   static const EnumNames<ModelType> names = {{ModelType::gmf, "gmf"},
                                              {ModelType::mlp, "mlp"},
                                              {ModelType::neumf, "neumf"},
+                                             {ModelType::dot, "dot"},
+                                             {ModelType::ials, "ials"},
+                                             {ModelType::ease, "ease"},
                                              {ModelType::mf, "mf"},
                                              {ModelType::mlp_regressor, "mlp_regressor"},
                                              {ModelType::itempop, "itempop"}};
+  return names;
+}
+
+const EnumNames<TrainLoss>& enum_names(TrainLoss) {
+  static const EnumNames<TrainLoss> names = {{TrainLoss::bce, "bce"}, {TrainLoss::bpr, "bpr"}};
   return names;
 }
 
@@ -92,6 +100,7 @@ const std::map<std::string, bool>& known_paths() {
     full.data.titles = "";
     full.data.binarize_threshold = 0.0;
     full.model.pretrain = PretrainConfig{};
+    full.model.init_std = 0.0;
     std::map<std::string, bool> out;
     std::function<void(const json&, const std::string&)> walk = [&](const json& j,
                                                                     const std::string& prefix) {
@@ -405,6 +414,17 @@ ModelConfig parse_model(const Parser& p, const json& m) {
                                std::to_string(c.layers[0]));
   c.dropout = p.get_double(m, "dropout", "model.dropout", c.dropout, 0, false, 1, true);
   c.l2 = p.get_double(m, "l2", "model.l2", c.l2, 0, false, 1e9, false);
+  if (const json* v = p.find(m, "init_std"); v && !v->is_null())
+    c.init_std = p.get_double(m, "init_std", "model.init_std", 0.0, 0, false, 1e3, false);
+  const json& ials = p.section(m, "ials", "model.ials");
+  const double inf = std::numeric_limits<double>::infinity();
+  c.ials.unobserved_weight = p.get_double(ials, "unobserved_weight", "model.ials.unobserved_weight",
+                                          c.ials.unobserved_weight, 0, false, inf, false);
+  c.ials.regularization = p.get_double(ials, "regularization", "model.ials.regularization",
+                                       c.ials.regularization, 0, false, inf, false);
+  c.ials.frequency_exponent = p.get_double(ials, "frequency_exponent", "model.ials.frequency_exponent",
+                                           c.ials.frequency_exponent, -10, false, 10, false);
+  c.ease_lambda = p.get_double(m, "ease_lambda", "model.ease_lambda", c.ease_lambda, 0, true, inf, false);
 
   if (const json* v = p.find(m, "pretrain"); v && !v->is_null()) {
     const json& pre = p.section(m, "pretrain", "model.pretrain");
@@ -429,6 +449,7 @@ TrainConfig parse_train(const Parser& p, const json& t) {
   const double inf = std::numeric_limits<double>::infinity();
   c.epochs = p.get_int(t, "epochs", "train.epochs", c.epochs, 1);
   c.batch_size = p.get_int(t, "batch_size", "train.batch_size", c.batch_size, 1);
+  c.loss = p.get_enum(t, "loss", "train.loss", c.loss);
   c.optimizer = p.get_enum(t, "optimizer", "train.optimizer", c.optimizer);
   c.lr = p.get_double(t, "lr", "train.lr", c.lr, 0, true, inf, false);
   c.momentum = p.get_double(t, "momentum", "train.momentum", c.momentum, 0, false, 1, true);
@@ -563,6 +584,17 @@ void check_cross_keys(const Parser& p, const json& j, ExperimentConfig& c) {
                              "\" ranks implicit feedback and needs data.split "
                              "\"leave_one_out\" (or the split of format ncf), got \"" +
                              std::string(to_string(c.data.split)) + "\"");
+  const bool closed_form = c.model.type == ModelType::ials || c.model.type == ModelType::ease;
+  if (c.model.type == ModelType::ease && c.train.epochs != 1)
+    p.fail("train.epochs", "model.type \"ease\" is solved in closed form, in one step: train.epochs must be 1, got " +
+                               std::to_string(c.train.epochs));
+  if (c.train.loss == TrainLoss::bpr) {
+    if (is_explicit || closed_form || c.model.type == ModelType::itempop)
+      p.fail("train.loss", "train.loss \"bpr\" trains a ranking model by gradient (gmf, mlp, neumf, dot), not \"" +
+                               model + "\"");
+    if (c.train.negatives < 1)
+      p.fail("train.loss", "train.loss \"bpr\" pairs each positive with its negatives: train.negatives must be >= 1");
+  }
   // Metrics are computed at eval.k only, so the epoch is chosen at that cut-off.
   const bool select_by_given =
       j.contains("train") && j["train"].is_object() && j["train"].contains("select_by");
@@ -704,12 +736,19 @@ nlohmann::json to_json(const ExperimentConfig& c) {
       {"layers", m.layers},
       {"dropout", m.dropout},
       {"l2", m.l2},
+      {"init_std", m.init_std ? json(*m.init_std) : json(nullptr)},
+      {"ials",
+       {{"unobserved_weight", m.ials.unobserved_weight},
+        {"regularization", m.ials.regularization},
+        {"frequency_exponent", m.ials.frequency_exponent}}},
+      {"ease_lambda", m.ease_lambda},
       {"pretrain",
        m.pretrain ? json{{"gmf", m.pretrain->gmf}, {"mlp", m.pretrain->mlp}, {"alpha", m.pretrain->alpha}}
                   : json(nullptr)}};
   const TrainConfig& t = c.train;
   j["train"] = {{"epochs", t.epochs},
                 {"batch_size", t.batch_size},
+                {"loss", to_string(t.loss)},
                 {"optimizer", to_string(t.optimizer)},
                 {"lr", t.lr},
                 {"momentum", t.momentum},

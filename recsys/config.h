@@ -37,10 +37,12 @@ using data::DataConfig;
 using data::DataFormat;
 using data::SplitKind;
 
-enum class ModelType { gmf, mlp, neumf, mf, mlp_regressor, itempop };
+enum class ModelType { gmf, mlp, neumf, dot, ials, ease, mf, mlp_regressor, itempop };
 enum class OptimizerKind { adam, lazy_adam, sgd };
-const EnumNames<ModelType>& enum_names(ModelType);          // "gmf", ..., "mlp_regressor"
+enum class TrainLoss { bce, bpr };
+const EnumNames<ModelType>& enum_names(ModelType);          // "gmf", ..., "itempop"
 const EnumNames<OptimizerKind>& enum_names(OptimizerKind);  // "adam", "lazy_adam", "sgd"
+const EnumNames<TrainLoss>& enum_names(TrainLoss);          // "bce", "bpr"
 
 struct PretrainConfig {
   std::string gmf;  // run folder of a trained GMF (empty: none)
@@ -48,12 +50,26 @@ struct PretrainConfig {
   double alpha = 0.5;
 };
 
+// iALS's weights (recsys/ials.h): the loss over all pairs and its regularisation; the config's
+// `model.ials` and the solver's IalsConfig (which extends it) share this one definition.
+struct IalsWeights {
+  double unobserved_weight = 0.1;   // alpha0: the weight of every (user, item) pair's zero target
+  double regularization = 1e-3;     // lambda
+  double frequency_exponent = 0.0;  // nu: lambda (|I_u| + alpha0 |I|)^nu per row (0: plain L2;
+                                    // Rendle et al. use 1 on ML-20M)
+};
+
 struct ModelConfig {
   ModelType type = ModelType::neumf;  // default: the paper's headline model (uses factors and layers)
-  int64_t factors = 8;
+  int64_t factors = 8;                // embedding size of gmf, dot, ials, mf and NeuMF's GMF part
   std::vector<int64_t> layers = {64, 32, 16, 8};
   double dropout = 0.0;
   double l2 = 0.0;  // penalty l2 * (sum of squares of the embedding rows a batch looks up) / batch size
+  // The standard deviation of the embedding tables' normal initialisation; none: the model's own
+  // (0.01 as in the NCF paper; 0.1 for dot and mf, 0.05 for mlp_regressor, 0.1 / sqrt(factors) for ials).
+  std::optional<double> init_std;
+  IalsWeights ials;
+  double ease_lambda = 500.0;              // EASE's L2 weight on the item-item matrix
   std::optional<PretrainConfig> pretrain;  // neumf only
 };
 
@@ -67,8 +83,9 @@ struct MetricSpec {
 std::optional<MetricSpec> parse_metric_spec(const std::string& text);
 
 struct TrainConfig {
-  int64_t epochs = 20;
+  int64_t epochs = 20;  // ials: sweeps; ease: 1 (a closed-form solve)
   int64_t batch_size = 256;
+  TrainLoss loss = TrainLoss::bce;  // bpr: pairwise, each positive against each of its negatives
   OptimizerKind optimizer = OptimizerKind::adam;
   double lr = 0.001;
   double momentum = 0.0;

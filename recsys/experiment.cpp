@@ -9,7 +9,9 @@
 #include <sstream>
 
 #include "base/files.h"
+#include "base/progress.h"
 #include "data/load.h"
+#include "recsys/distributed.h"
 #include "recsys/run_folder.h"
 
 namespace ncf::recsys {
@@ -69,12 +71,8 @@ class Logger {
   }
   void bar(int64_t epoch, int64_t done, int64_t total, double seconds) {
     if (quiet_) return;
-    const double fraction = total ? static_cast<double>(done) / total : 1.0;
-    const int width = 30, filled = static_cast<int>(fraction * width);
-    const double rate = seconds > 0 ? done / seconds : 0.0, eta = rate > 0 ? (total - done) / rate : 0.0;
-    std::cerr << "\repoch " << epoch << " [" << std::string(filled, '#') << std::string(width - filled, '.')
-              << "] " << std::fixed << std::setprecision(0) << 100 * fraction << "%  " << rate
-              << " samples/s  ETA " << std::setprecision(1) << eta << " s   " << std::flush;
+    std::cerr << "\r" << progress_bar("epoch " + std::to_string(epoch), done, total, seconds, "samples")
+              << "   " << std::flush;
     bar_shown_ = true;
   }
 
@@ -171,7 +169,11 @@ ExperimentData load_experiment_data(const ExperimentConfig& config, const std::s
 std::unique_ptr<Trainer> make_trainer(const ExperimentConfig& config, const ExperimentData& data,
                                       Device device) {
   if (data.ratings) return std::make_unique<ExplicitTrainer>(config, *data.ratings, device);
-  return std::make_unique<ImplicitTrainer>(config, *data.implicit, device);
+  switch (config.model.type) {
+    case ModelType::ials: return std::make_unique<IalsTrainer>(config, *data.implicit, device);
+    case ModelType::ease: return std::make_unique<EaseTrainer>(config, *data.implicit, device);
+    default: return std::make_unique<ImplicitTrainer>(config, *data.implicit, device);
+  }
 }
 
 namespace {
@@ -222,7 +224,12 @@ std::string default_run_dir(const std::string& config_path, const std::string& r
 RunResult run_experiment(const RunOptions& options) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  Logger log(options.quiet);
+  // Distributed: every rank trains and evaluates (the same numbers on each); rank 0 alone speaks
+  // and writes, so the run folder is the one a single process would write.
+  Communicator* const ranks = options.communicator;
+  const bool distributed = ranks != nullptr && ranks->size() > 1;
+  const bool lead = ranks == nullptr || ranks->rank() == 0;
+  Logger log(options.quiet || !lead);
   if (!options.root.empty() && !is_directory(options.root))
     throw ConfigError("--root " + options.root + " is not a folder (relative paths in configs start there)");
 
@@ -243,7 +250,7 @@ RunResult run_experiment(const RunOptions& options) {
   const RunFolder folder(resuming                  ? options.resume_dir
                          : options.out_dir.empty() ? default_run_dir(config_path, options.root)
                                                    : options.out_dir);
-  if (!resuming) folder.check_new(options.overwrite);
+  if (!resuming && lead) folder.check_new(options.overwrite);
 
   // 2. Device, data, trainer; on --resume the checkpoint, checked against the config and the data.
   const Device device = parse_device(config.train.device);
@@ -251,8 +258,12 @@ RunResult run_experiment(const RunOptions& options) {
   log.line("device: " + device_label +
            (device.is_cpu() && !cuda_available() ? "; no GPU: " + cuda_unavailable_reason() : ""));
   const auto load_start = clock::now();
+  // Rank 0 loads first and fills the data cache; the others then read it rather than all writing it.
+  if (distributed && !lead) ranks->barrier();
   const ExperimentData data = load_experiment_data(resolved, options.root);
+  if (distributed && lead) ranks->barrier();
   const std::unique_ptr<Trainer> trainer = make_trainer(resolved, data, device);
+  trainer->set_communicator(ranks);
   const double load_seconds = std::chrono::duration<double>(clock::now() - load_start).count();
   {
     std::ostringstream line;
@@ -266,6 +277,9 @@ RunResult run_experiment(const RunOptions& options) {
     if (data.stats.value("items_without_training", 0) > 0)
       log.line("note: " + data.stats["items_without_training"].dump() +
                " items occur in no training row (their embeddings stay as initialised)");
+    if (distributed)
+      log.line("ranks: " + ranks->describe() + ", each training on its share of every batch of " +
+               std::to_string(config.train.batch_size) + " rows");
     if (trainer->has_model())
       log.line("model: " + std::string(to_string(config.model.type)) + ", " +
                std::to_string(trainer->model().parameter_count()) + " parameters");
@@ -273,7 +287,7 @@ RunResult run_experiment(const RunOptions& options) {
   if (resuming) {
     NCF_CHECK(trainer->has_model(),
               "--resume: model " << to_string(config.model.type) << " has nothing to resume");
-    folder.remove_orphans();
+    if (lead) folder.remove_orphans();
     if (data.implicit)
       NCF_CHECK(data::fingerprint(*data.implicit) == folder.data_fingerprint(),
                 "--resume " << folder.path() << ": the data set (" << config.data.path
@@ -282,28 +296,37 @@ RunResult run_experiment(const RunOptions& options) {
   }
 
   // 3. The run folder. From here on every error is written to log.txt too.
-  folder.create(options.overwrite && !resuming);
-  log.open(folder.file("log.txt"), resuming);
+  if (lead) {
+    folder.create(options.overwrite && !resuming);
+    log.open(folder.file("log.txt"), resuming);
+  }
   try {
     log.line("run folder: " + folder.path());
-    folder.write_config(config);  // on --resume: with the new epoch count, device, ...
-    if (!resuming && data.implicit) folder.write_data(*data.implicit);
+    if (lead) folder.write_config(config);  // on --resume: with the new epoch count, device, ...
+    if (lead && !resuming && data.implicit) folder.write_data(*data.implicit);
     auto metrics_json = [&](const json& best, const json& final) {
       json epochs = json::array();
       for (const EpochRecord& r : trainer->history()) epochs.push_back(epoch_json(r, is_explicit));
-      return json{{"device", device_label},
-                  {"config", config_name(config_path)},
-                  {"model", to_string(config.model.type)},
-                  {"data", data.stats},
-                  {"epochs", epochs},
-                  {"best", best},
-                  {"final", final},
-                  {"load_seconds", load_seconds}};
+      json metrics{{"device", device_label},
+                   {"config", config_name(config_path)},
+                   {"model", to_string(config.model.type)},
+                   {"data", data.stats},
+                   {"epochs", epochs},
+                   {"best", best},
+                   {"final", final},
+                   {"load_seconds", load_seconds}};
+      if (distributed) metrics["ranks"] = ranks->size();
+      return metrics;
     };
-    if (resuming) {
-      // last.safetensors is the commit point: the two files written after it may lag one epoch.
+    // curves.svg's title: what was trained, on what data file, and where the run lives.
+    const std::string curves_title = std::string(to_string(config.model.type)) + " on " +
+                                     config.data.path.substr(config.data.path.find_last_of('/') + 1) + ", " +
+                                     folder.path();
+    if (resuming && lead) {
+      // last.safetensors is the commit point: the files written after it may lag one epoch.
       folder.save_best_model(*trainer);
       folder.write_metrics(metrics_json(json::object(), json::object()));
+      folder.write_curves(*trainer, curves_title);
       log.line("resuming after epoch " + std::to_string(trainer->completed_epochs()));
     }
 
@@ -315,9 +338,11 @@ RunResult run_experiment(const RunOptions& options) {
         log.bar(epoch, done, total, s);
       };
     hooks.epoch_end = [&](const EpochRecord&, bool improved) {
+      if (!lead) return;
       folder.save_checkpoint(*trainer);
       if (improved) folder.save_best_model(*trainer);
       folder.write_metrics(metrics_json(json::object(), json::object()));
+      folder.write_curves(*trainer, curves_title);
     };
     trainer->fit(hooks);
 
@@ -332,9 +357,9 @@ RunResult run_experiment(const RunOptions& options) {
     json metrics = metrics_json(best_json(*trainer, best_record, is_explicit), final);
     metrics["total_seconds"] = std::chrono::duration<double>(clock::now() - start).count();
     metrics["stopped_early"] = trainer->stopped_early();
-    folder.write_metrics(metrics);
+    if (lead) folder.write_metrics(metrics);
     log.line(summary_line(*trainer, best_record, is_explicit));
-    log.line("wrote " + folder.file("metrics.json"));
+    if (lead) log.line("wrote " + folder.file("metrics.json"));
     return {folder.path(), metrics};
   } catch (const std::exception& e) {
     log.to_file(std::string("error: ") + e.what());  // the app prints it on the console

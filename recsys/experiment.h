@@ -3,8 +3,8 @@
 //   1. load and validate the config (+ --set overrides): any error stops here, nothing is written;
 //   2. pick the device, load and split the data (cached), build the trainer (and pre-training);
 //   3. create the run folder (recsys/run_folder.h): config.json, ids.json, log.txt;
-//   4. train; after each epoch rewrite metrics.json and last.safetensors, and model.safetensors when
-//      the epoch is the best so far;
+//   4. train; after each epoch rewrite last.safetensors, metrics.json and curves.svg, and
+//      model.safetensors when the epoch is the best so far;
 //   5. evaluate the best parameters (full ranking too when asked) and write the final metrics.json.
 #pragma once
 
@@ -32,6 +32,9 @@ struct RunOptions {
   std::string root = ".";              // relative paths in configs are resolved against this
   bool progress_bar = false;           // redraw a bar on stderr (a terminal); else plain lines only
   bool quiet = false;                  // no console output (tests)
+  // Data-parallel training over its ranks (recsys/distributed.h; not owned; null: one process). Every
+  // rank trains and evaluates; rank 0 alone prints, logs and writes the run folder.
+  Communicator* communicator = nullptr;
 };
 
 struct RunResult {

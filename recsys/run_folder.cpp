@@ -11,6 +11,7 @@
 #include "base/files.h"
 #include "base/parse.h"
 #include "nn/checkpoint.h"
+#include "recsys/curves.h"
 
 namespace ncf::recsys {
 
@@ -24,8 +25,8 @@ constexpr const char* kStateKey = "state";
 constexpr int kStateFormat = 2;  // 2: best parameters inside last.safetensors
 
 // Every file a run writes: what --overwrite removes, and whose temporary copies are orphans.
-const char* const kRunFiles[] = {"config.json",       "metrics.json", "log.txt",         "last.safetensors",
-                                 "model.safetensors", "ids.json",     "seen.safetensors"};
+const char* const kRunFiles[] = {"config.json",       "metrics.json", "log.txt",          "last.safetensors",
+                                 "model.safetensors", "ids.json",     "seen.safetensors", "curves.svg"};
 
 std::string metric_key(const char* name, int64_t k) { return std::string(name) + "@" + std::to_string(k); }
 
@@ -144,6 +145,13 @@ void RunFolder::write_metrics(const json& metrics) const {
   write_file_atomically(file("metrics.json"), metrics.dump(2) + "\n");
 }
 
+void RunFolder::write_curves(const Trainer& trainer, const std::string& title) const {
+  if (trainer.history().empty()) return;
+  const bool is_explicit = is_explicit_model(to_string(trainer.config().model.type));
+  write_file_atomically(file("curves.svg"),
+                        learning_curves_svg(trainer.history(), trainer.best_epoch(), is_explicit, title));
+}
+
 void RunFolder::write_data(const data::ImplicitDataset& data) const {
   json titles = json::object();
   for (const auto& [raw, title] : data.titles) titles[std::to_string(raw)] = title;
@@ -231,8 +239,9 @@ uint64_t RunFolder::data_fingerprint() const {
 void RunFolder::save_checkpoint(Trainer& trainer) const {
   const std::vector<nn::NamedParameter> parameters = trainer.model().named_parameters();
   NamedTensors tensors = with_prefix(parameters, kModelPrefix);
-  for (auto& [name, tensor] : trainer.optimizer().state())
-    tensors.emplace_back(kOptimizerPrefix + name, tensor);
+  if (trainer.has_optimizer())  // iALS and EASE are solved, not descended: no optimizer state
+    for (auto& [name, tensor] : trainer.optimizer().state())
+      tensors.emplace_back(kOptimizerPrefix + name, tensor);
   for (const auto& [name, tensor] : trainer.best_parameters())
     tensors.emplace_back(kBestPrefix + name, tensor);
   const bool is_explicit = is_explicit_model(to_string(trainer.config().model.type));
@@ -240,7 +249,7 @@ void RunFolder::save_checkpoint(Trainer& trainer) const {
   for (const EpochRecord& r : trainer.history()) history.push_back(epoch_json(r, is_explicit));
   const json state = {{"format", kStateFormat},
                       {"completed_epochs", trainer.completed_epochs()},
-                      {"optimizer_steps", trainer.optimizer().step_count()},
+                      {"optimizer_steps", trainer.has_optimizer() ? trainer.optimizer().step_count() : 0},
                       {"best_epoch", trainer.best_epoch()},
                       {"history", history}};
   save_safetensors(file("last.safetensors"), tensors, {{kStateKey, state.dump()}});
@@ -282,8 +291,9 @@ void RunFolder::load_checkpoint(Trainer& trainer) const {
   // 2. Every tensor present, with the shape the model and optimizer built from the config expect.
   const std::vector<nn::NamedParameter> parameters = trainer.model().named_parameters();
   std::map<std::string, Tensor> optimizer_state, best;
-  for (const auto& [name, tensor] : trainer.optimizer().state())
-    optimizer_state[name] = matching(last, kOptimizerPrefix + name, tensor);
+  if (trainer.has_optimizer())
+    for (const auto& [name, tensor] : trainer.optimizer().state())
+      optimizer_state[name] = matching(last, kOptimizerPrefix + name, tensor);
   for (const auto& [name, parameter] : parameters) {
     matching(last, kModelPrefix + name, parameter.value());
     if (progress.best_epoch > 0) best[name] = matching(last, kBestPrefix + name, parameter.value());
@@ -292,7 +302,7 @@ void RunFolder::load_checkpoint(Trainer& trainer) const {
   // 3. Only now the trainer changes.
   for (auto& [name, parameter] : trainer.model().named_parameters())
     parameter.mutable_value().copy_from(last.at(kModelPrefix + name));
-  trainer.optimizer().load_state(optimizer_state, optimizer_steps);
+  if (trainer.has_optimizer()) trainer.optimizer().load_state(optimizer_state, optimizer_steps);
   trainer.restore(std::move(progress), std::move(best));
 }
 

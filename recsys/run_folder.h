@@ -13,8 +13,10 @@
 //   ids.json           the raw user and item ids by dense id, item titles, and the data's fingerprint
 //   seen.safetensors   each user's training items ("offsets", "items": a CSR), so that recommending
 //                      from the folder needs no data file
+//   curves.svg         learning curves (loss, HR@K and NDCG@K or RMSE and MAE per epoch, the best
+//                      epoch marked; recsys/curves.h), rewritten after every epoch, for a browser
 // Every file is written to a temporary name and renamed (base/files.h), so none is ever half-written.
-// After an epoch, last.safetensors is written first: a kill before the other two files are rewritten
+// After an epoch, last.safetensors is written first: a kill before the other files are rewritten
 // leaves them one epoch behind, never ahead, and --resume rewrites them from it.
 #pragma once
 
@@ -52,6 +54,8 @@ class RunFolder {
 
   void write_config(const ExperimentConfig& config) const;
   void write_metrics(const nlohmann::json& metrics) const;
+  // curves.svg from the trainer's history so far (nothing before the first epoch).
+  void write_curves(const Trainer& trainer, const std::string& title) const;
 
   // ids.json and seen.safetensors for an implicit data set.
   void write_data(const data::ImplicitDataset& data) const;

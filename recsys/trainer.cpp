@@ -2,11 +2,16 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iomanip>
 #include <sstream>
 
 #include "autograd/functions.h"
 #include "data/batches.h"
+#include "recsys/block_scorer.h"
+#include "recsys/distributed.h"
+#include "recsys/ease.h"
+#include "recsys/ials.h"
 #include "recsys/run_folder.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/random.h"
@@ -19,7 +24,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
-std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model) {
+std::unique_ptr<nn::Optimizer> make_optimizer(const ModelConfig& model_config, const TrainConfig& train,
+                                              ScoringModel& model) {
+  if (model_config.type == ModelType::ials || model_config.type == ModelType::ease) return nullptr;  // solved
   switch (train.optimizer) {
     case OptimizerKind::sgd:
       return std::make_unique<nn::SGD>(model.named_parameters(), train.lr, train.momentum,
@@ -40,27 +47,44 @@ double selection_value(const MetricSpec& spec, const RankingMetrics& metrics) {
   return spec.kind == "hr" ? metrics.hr : metrics.ndcg;
 }
 
-Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config), device_(device) {}
-
-void Trainer::build_model(int64_t users, int64_t items, double global_mean) {
-  if (config_.model.type == ModelType::itempop) return;  // nothing to train
-  factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
+ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items, const data::ImplicitDataset* train,
+                       double global_mean) {
   ModelShape shape;
-  shape.type = to_string(config_.model.type);
+  shape.type = to_string(model.type);
   shape.users = users;
   shape.items = items;
-  shape.factors = config_.model.factors;
-  shape.layers = config_.model.layers;
-  shape.dropout = config_.model.dropout;
-  shape.l2 = config_.model.l2;
+  shape.factors = model.factors;
+  shape.layers = model.layers;
+  shape.dropout = model.dropout;
+  shape.l2 = model.l2;
+  shape.init_std = model.init_std;
+  shape.train = train;
   shape.global_mean = global_mean;
-  model_ = make_model(shape, factory_);
+  return shape;
+}
+
+Trainer::Trainer(const ExperimentConfig& config, Device device) : config_(config), device_(device) {}
+
+void Trainer::build_model(int64_t users, int64_t items, double global_mean, const data::ImplicitDataset* train) {
+  if (config_.model.type == ModelType::itempop) return;  // nothing to train
+  factory_ = nn::ParameterFactory{device_, DType::f32, config_.train.seed, 1};
+  model_ = make_model(model_shape(config_.model, users, items, train, global_mean), factory_);
   if (config_.model.pretrain) {
     const PretrainConfig& pretrain = *config_.model.pretrain;
     load_pretrained_neumf(*model_, RunFolder(pretrain.gmf).load_model(), RunFolder(pretrain.mlp).load_model(),
                           pretrain.alpha);
   }
-  optimizer_ = make_optimizer(config_.train, *model_);
+  optimizer_ = make_optimizer(config_.model, config_.train, *model_);
+  // An experiment, off by default: dense Adam on the CPU deferred (tensor/ops/deferred_adam.h), the
+  // same numbers to rounding (not to the bit, and not the GPU's dense update) at the cost of the rows
+  // a batch touches. NCF_DEFERRED_ADAM=1 turns it on; its speed-up is not yet shown (README).
+  const char* deferred = std::getenv("NCF_DEFERRED_ADAM");
+  if (auto* adam = dynamic_cast<nn::Adam*>(optimizer_.get());
+      adam && device_.is_cpu() && deferred && std::string(deferred) == "1")
+    adam->set_deferred(true);
+  const TrainConfig& t = config_.train;
+  if (t.optimizer == OptimizerKind::sgd && t.momentum == 0.0 && t.weight_decay == 0.0 && t.loss == TrainLoss::bce)
+    fused_dot_ = dynamic_cast<DotMF*>(model_.get());
 }
 
 void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters) {
@@ -80,15 +104,47 @@ void Trainer::restore(TrainingProgress progress, std::map<std::string, Tensor> b
   }
 }
 
+void Trainer::set_communicator(Communicator* communicator) {
+  communicator_ = communicator;
+  if (!is_distributed()) return;
+  const std::string ranks = std::to_string(communicator->size()) + " ranks";
+  if (config_.model.type == ModelType::ials || config_.model.type == ModelType::ease)
+    throw ConfigError("model.type " + std::string(to_string(config_.model.type)) +
+                      " is solved, not trained by gradient steps; it cannot be split over " + ranks +
+                      " (run it in one process)");
+  if (config_.model.dropout > 0.0)
+    throw ConfigError("model.dropout " + std::to_string(config_.model.dropout) + " cannot be split over " +
+                      ranks +
+                      " yet: each rank would draw its dropout masks for its own rows, not the "
+                      "single process's (set model.dropout to 0, or run in one process)");
+  fused_dot_ = nullptr;
+  if (model_) parameters_ = model_->named_parameters();
+}
+
+bool Trainer::is_distributed() const { return communicator_ != nullptr && communicator_->size() > 1; }
+
 Tensor Trainer::train_step(const Tensor& users, const Tensor& items, const Tensor& targets) {
+  return step(users, items, targets, 1.0);
+}
+
+Tensor Trainer::step(const Tensor& users, const Tensor& items, const Tensor& targets, double share) {
+  if (fused_dot_) return fused_dot_->sgd_step(users, items, targets, config_.train.lr);
   optimizer_->zero_grad();
-  const ag::Variable prediction = model_->forward(users, items);
-  const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
-  ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
-  if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
-  objective.backward();
+  Tensor loss_value;
+  if (users.numel() > 0) {
+    const ag::Variable prediction = model_->forward(users, items);
+    const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
+    ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
+    if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
+    // Both terms are means over this slice's rows: scaled by the slice's share, their sum over the
+    // ranks is the mean over the global batch, the penalty counted once.
+    if (share != 1.0) objective = ag::scale(objective, share);
+    objective.backward();
+    loss_value = batch_loss.value();
+  }
+  if (is_distributed()) sum_gradients(*communicator_, parameters_);
   optimizer_->step();
-  return batch_loss.value();
+  return loss_value;
 }
 
 double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
@@ -97,18 +153,26 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
   const int64_t rows = users.numel();
   Tensor loss_sum = Tensor::zeros({1}, DType::f32, device_);  // summed on the device, read once
   const auto start = std::chrono::steady_clock::now();
-  const data::BatchRanges batches(rows, config_.train.batch_size);
+  const data::BatchRanges batches(rows, config_.train.batch_size, batch_alignment());
+  const bool distributed = is_distributed();
   int64_t done = 0;
   for (const data::BatchRange range : batches) {
-    const Tensor batch_loss =
-        train_step(users.rows(range.begin, range.end), items.rows(range.begin, range.end),
-                   targets.rows(range.begin, range.end));
-    ops::axpy_(loss_sum, static_cast<double>(range.size()), batch_loss);
+    // Distributed: this rank's contiguous slice of the global batch, its loss weighted by its share.
+    const data::BatchRange mine =
+        distributed ? local_rows(range, communicator_->rank(), communicator_->size(), batch_alignment())
+                    : range;
+    const Tensor batch_loss = step(users.rows(mine.begin, mine.end), items.rows(mine.begin, mine.end),
+                                   targets.rows(mine.begin, mine.end),
+                                   static_cast<double>(mine.size()) / static_cast<double>(range.size()));
+    if (mine.size() > 0) ops::axpy_(loss_sum, static_cast<double>(mine.size()), batch_loss);
     done += range.size();
     if (hooks.progress && (done == rows || (done / range.size()) % 64 == 0))
       hooks.progress(epoch, done, rows, seconds_since(start));
   }
-  return static_cast<double>(loss_sum.item<float>()) / static_cast<double>(rows);
+  if (optimizer_) optimizer_->sync();  // evaluation and checkpoints read every row
+  double total = static_cast<double>(loss_sum.item<float>());
+  if (distributed) communicator_->allreduce_sum(&total, 1);  // every rank's rows
+  return total / static_cast<double>(rows);
 }
 
 void Trainer::fit(const TrainerHooks& hooks) {
@@ -176,8 +240,16 @@ ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::Imp
   NCF_CHECK(!is_explicit_model(to_string(config.model.type)),
             "model " << to_string(config.model.type)
                      << " trains on explicit ratings, not on a leave-one-out split");
-  build_model(data.num_users, data.num_items, 0.0);
+  build_model(data.num_users, data.num_items, 0.0, &data);
   test_evaluator_ = std::make_unique<Evaluator>(data, device, config.eval.k);
+  if (config.train.loss == TrainLoss::bpr) {
+    // (1 + K, K): row 0 all ones, row 1 + j a -1 in column j. A group's scores (1, 1 + K) times it
+    // are the K differences score(positive) - score(negative j).
+    const int64_t k = config.train.negatives;
+    std::vector<float> difference(static_cast<size_t>((1 + k) * k), 0.0f);
+    for (int64_t j = 0; j < k; ++j) difference[j] = 1.0f, difference[(1 + j) * k + j] = -1.0f;
+    pair_differences_ = Tensor::from_vector(difference, {1 + k, k}, device);
+  }
   bool has_validation = false;
   for (int32_t item : data.validation_item) has_validation = has_validation || item >= 0;
   if (has_validation)
@@ -187,9 +259,12 @@ ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::Imp
 
 double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
   // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
+  // BPR compares a positive with its own negatives, so the rows stay in groups.
+  const data::ShuffleMode shuffle =
+      config_.train.loss == TrainLoss::bpr ? data::ShuffleMode::groups : data::ShuffleMode::rows;
   if (!sampler_)
     sampler_ = std::make_unique<data::EpochSampler>(data_, static_cast<int>(config_.train.negatives),
-                                                    config_.train.seed, device_);
+                                                    config_.train.seed, device_, shuffle);
   sampler_->sample(static_cast<uint32_t>(epoch), samples_);
   return run_batches(samples_.users, samples_.items, samples_.labels, epoch, hooks);
 }
@@ -197,7 +272,20 @@ double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
 int64_t ImplicitTrainer::rows_per_epoch() const { return data_.num_train() * (1 + config_.train.negatives); }
 
 ag::Variable ImplicitTrainer::loss(const ag::Variable& prediction, const Tensor& targets) const {
-  return ag::bce_with_logits(prediction, targets);
+  if (config_.train.loss == TrainLoss::bce) return ag::bce_with_logits(prediction, targets);
+  // BPR: -log sigmoid(d) = BCE-with-logits(d, 1) for each difference d of a group; the differences
+  // are a product with a constant matrix, so autograd spreads the gradient back to every score.
+  const int64_t group = pair_differences_.dim(0), groups = prediction.value().numel() / group;
+  const ag::Variable scores = ag::reshape(prediction, {groups, group});
+  const ag::Variable zero_bias(Tensor::zeros({group - 1}, DType::f32, device_));
+  const ag::Variable differences = ag::linear(scores, ag::Variable(pair_differences_), zero_bias);
+  Tensor ones = Tensor::empty({groups, group - 1}, DType::f32, device_);
+  ops::fill_(ones, 1.0);
+  return ag::bce_with_logits(differences, ones);
+}
+
+int64_t ImplicitTrainer::batch_alignment() const {
+  return config_.train.loss == TrainLoss::bpr ? 1 + config_.train.negatives : 1;
 }
 
 double ImplicitTrainer::selection(const EpochRecord& record) const {
@@ -221,11 +309,53 @@ EpochRecord ImplicitTrainer::evaluate(bool full_ranking) const {
   const auto start = std::chrono::steady_clock::now();
   record.evaluated = true;
   const Scorer scorer = model_ ? model_scorer(*model_) : popularity_scorer(data_, device_);
-  record.test = test_evaluator_->sampled(scorer);
-  if (validation_evaluator_) record.validation = validation_evaluator_->sampled(scorer);
-  if (full_ranking) record.full = test_evaluator_->full_ranking(scorer);
+  // Distributed: each rank ranks its share of the users, the ranks are gathered (the same metrics).
+  const auto sampled = [&](const Evaluator& evaluator) {
+    return is_distributed() ? sampled_metrics(*communicator(), evaluator, scorer) : evaluator.sampled(scorer);
+  };
+  record.test = sampled(*test_evaluator_);
+  if (validation_evaluator_) record.validation = sampled(*validation_evaluator_);
+  // Every item for every user: a block of users at a time, by the model's fastest path (one GEMM for
+  // the bilinear models, one sparse product for EASE; recsys/block_scorer.h).
+  if (full_ranking)
+    record.full = model_ ? test_evaluator_->full_ranking(block_scorer(*model_, data_.num_items, device_))
+                         : test_evaluator_->full_ranking(scorer);
   record.eval_seconds = seconds_since(start);
   return record;
+}
+
+// ---- solved models -----------------------------------------------------------------------------
+
+IalsTrainer::IalsTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
+    : ImplicitTrainer(config, data, device) {}
+
+IalsTrainer::~IalsTrainer() = default;
+
+double IalsTrainer::train_epoch(int64_t, const TrainerHooks&) {
+  // The solver is made at the first epoch (after a resume has loaded the factors) and solves into
+  // the model's own tables (it holds the same tensors), so the evaluator, the checkpoints and
+  // recommend see each sweep's factors with no copy.
+  if (!solver_) {
+    auto& model = static_cast<IalsModel&>(*model_);
+    IalsConfig ials;
+    ials.dim = config_.model.factors;
+    static_cast<IalsWeights&>(ials) = config_.model.ials;
+    ials.dtype = model.user_factors().dtype();
+    solver_ = std::make_unique<Ials>(ials, make_implicit_csr(data_, device_));
+    solver_->user_factors() = model.user_factors();
+    solver_->item_factors() = model.item_factors();
+  }
+  solver_->sweep();
+  return solver_->loss() / static_cast<double>(std::max<int64_t>(1, data_.num_train()));
+}
+
+EaseTrainer::EaseTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device)
+    : ImplicitTrainer(config, data, device) {}
+
+double EaseTrainer::train_epoch(int64_t, const TrainerHooks&) {
+  auto& model = static_cast<EaseModel&>(*model_);
+  model.weights().copy_from(ease_weights(model.training(), config_.model.ease_lambda, model.weights().dtype()));
+  return 0.0;
 }
 
 // ---- explicit ratings --------------------------------------------------------------------------

@@ -8,6 +8,11 @@
 //      loss = BCE-with-logits(logits, labels); backward; optimizer step;
 //   3. every `eval.every` epochs: HR@K / NDCG@K on the sampled protocol (and on validation when the
 //      split holds a validation item).
+// With train.loss "bpr" (Rendle et al. 2009) the rows of an epoch come in groups (a positive, then
+// its K negatives) and the loss is -log sigmoid(score(positive) - score(negative)) for each pair.
+// IalsTrainer and EaseTrainer solve their models instead of descending a gradient: an iALS epoch is
+// one sweep of exact least-squares solves (recsys/ials.h), EASE's one epoch its closed-form solve
+// (recsys/ease.h). They evaluate like the others.
 // ExplicitTrainer (biased MF, MLP regressor): the same loop over a fresh permutation of the training
 // (user, item, rating) rows with MSE, and RMSE / MAE on the test ratings after each epoch.
 //
@@ -32,6 +37,9 @@
 #include "recsys/models.h"
 
 namespace ncf::recsys {
+
+class Ials;          // recsys/ials.h
+class Communicator;  // recsys/distributed.h
 
 struct EpochRecord {
   int64_t epoch = 0;
@@ -61,8 +69,14 @@ struct TrainerHooks {
   std::function<void(const EpochRecord&, bool improved)> epoch_end;
 };
 
-// The optimizer named by the config over the model's parameters.
-std::unique_ptr<nn::Optimizer> make_optimizer(const TrainConfig& train, ScoringModel& model);
+// The shape make_model builds for a model config over `users` x `items` (train: the training matrix
+// EASE sums over; global_mean: the explicit models' mean rating).
+ModelShape model_shape(const ModelConfig& model, int64_t users, int64_t items,
+                       const data::ImplicitDataset* train = nullptr, double global_mean = 0.0);
+
+// The optimizer named by the config over the model's parameters (none for the solved models).
+std::unique_ptr<nn::Optimizer> make_optimizer(const ModelConfig& model_config, const TrainConfig& train,
+                                              ScoringModel& model);
 
 // Reads `select_by` (hr@K / ndcg@K) from metrics evaluated at cut-off `k`.
 double selection_value(const MetricSpec& spec, const RankingMetrics& metrics);
@@ -79,10 +93,15 @@ class Trainer {
   virtual EpochRecord evaluate(bool full_ranking) const = 0;
   // One optimizer step on a batch already on the device: forward, loss (plus the embedding penalty
   // when model.l2 > 0), backward, update. Returns the batch's mean loss as a (1,) device tensor.
+  // A dot model under plain SGD (no momentum, no weight decay) with the BCE loss takes the fused
+  // step of DotMF::sgd_step instead, the same update without the graph, unless turned off here.
   Tensor train_step(const Tensor& users, const Tensor& items, const Tensor& targets);
+  bool uses_fused_step() const { return fused_dot_ != nullptr; }
+  void disable_fused_step() { fused_dot_ = nullptr; }  // benchmarks and tests: the autograd path
 
   bool has_model() const { return model_ != nullptr; }  // false for ItemPop, which only evaluates
   ScoringModel& model() { return *model_; }
+  bool has_optimizer() const { return optimizer_ != nullptr; }  // false for ItemPop, iALS and EASE
   nn::Optimizer& optimizer() { return *optimizer_; }
   const ExperimentConfig& config() const { return config_; }
   Device device() const { return device_; }
@@ -93,13 +112,22 @@ class Trainer {
   const std::map<std::string, Tensor>& best_parameters() const { return best_parameters_; }  // on the CPU
   bool stopped_early() const { return stopped_early_; }
 
+  // Data-parallel training over the communicator's ranks (not owned; null or one rank: this process
+  // alone). Each rank trains on its slice of every batch and the gradients are summed over the ranks
+  // (recsys/distributed.h); the fused dot-MF step is turned off, since it has no gradient to send.
+  // ConfigError for what cannot be split yet: dropout (its masks are drawn per local row) and the
+  // solved models (iALS, EASE).
+  void set_communicator(Communicator* communicator);
+  bool is_distributed() const;
+  Communicator* communicator() const { return communicator_; }
+
   // For --resume: the state after progress.completed_epochs epochs, and the best epoch's parameters.
   void restore(TrainingProgress progress, std::map<std::string, Tensor> best_parameters);
 
  protected:
   Trainer(const ExperimentConfig& config, Device device);
   // Builds the model (unless it is ItemPop) and its optimizer, applying NeuMF pre-training.
-  void build_model(int64_t users, int64_t items, double global_mean);
+  void build_model(int64_t users, int64_t items, double global_mean, const data::ImplicitDataset* train = nullptr);
   // Trains one epoch and returns its mean loss.
   virtual double train_epoch(int64_t epoch, const TrainerHooks& hooks) = 0;
   virtual int64_t rows_per_epoch() const = 0;
@@ -108,7 +136,10 @@ class Trainer {
   virtual double selection(const EpochRecord& record) const = 0;
   // The metrics of an evaluated epoch, for its log line ("  hr@10 0.6 ...").
   virtual std::string describe_metrics(const EpochRecord& record) const = 0;
-  // All batches of one epoch's rows, in order; the mean loss over the rows.
+  // Batch boundaries fall on multiples of this many rows (a BPR group).
+  virtual int64_t batch_alignment() const { return 1; }
+  // All batches of one epoch's rows, in order; the mean loss over the rows (over all ranks' rows
+  // when distributed).
   double run_batches(const Tensor& users, const Tensor& items, const Tensor& targets, int64_t epoch,
                      const TrainerHooks& hooks);
 
@@ -117,8 +148,16 @@ class Trainer {
   nn::ParameterFactory factory_;
   std::unique_ptr<ScoringModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
+  DotMF* fused_dot_ = nullptr;  // the model, when its steps take the fused path
 
  private:
+  // train_step with the objective scaled by `share` (this rank's fraction of the global batch) and
+  // the gradients summed over the ranks before the update. An empty slice still takes part in the
+  // sum (with no gradient) and in the update, so every rank takes the same step.
+  Tensor step(const Tensor& users, const Tensor& items, const Tensor& targets, double share);
+
+  Communicator* communicator_ = nullptr;
+  std::vector<nn::NamedParameter> parameters_;  // the model's, in the order every rank sends them
   TrainingProgress progress_;
   double best_value_ = -1e300;
   int64_t evaluations_without_gain_ = 0;
@@ -132,17 +171,46 @@ class ImplicitTrainer : public Trainer {
   ImplicitTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device);
   EpochRecord evaluate(bool full_ranking) const override;
 
- private:
+ protected:
   double train_epoch(int64_t epoch, const TrainerHooks& hooks) override;
   int64_t rows_per_epoch() const override;
   ag::Variable loss(const ag::Variable& prediction, const Tensor& targets) const override;
   double selection(const EpochRecord& record) const override;
   std::string describe_metrics(const EpochRecord& record) const override;
+  int64_t batch_alignment() const override;
 
   const data::ImplicitDataset& data_;
+
+ private:
   std::unique_ptr<Evaluator> test_evaluator_, validation_evaluator_;
   std::unique_ptr<data::EpochSampler> sampler_;  // each epoch's rows, made on the device
   data::EpochTensors samples_;                   // its output, reused epoch after epoch
+  Tensor pair_differences_;  // BPR: (1 + K, K), column j = score(positive) - score(negative j)
+};
+
+// iALS: an epoch is one sweep (all users' factors solved, then all items'); its loss is the iALS
+// objective divided by the number of training positives.
+class IalsTrainer : public ImplicitTrainer {
+ public:
+  IalsTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device);
+  ~IalsTrainer() override;
+
+ private:
+  double train_epoch(int64_t epoch, const TrainerHooks& hooks) override;
+  int64_t rows_per_epoch() const override { return data_.num_train(); }
+
+  std::unique_ptr<Ials> solver_;  // shares the model's factor tensors
+};
+
+// EASE: its one epoch is the closed-form solve of the item-item weights (the loss is reported as 0:
+// nothing descends).
+class EaseTrainer : public ImplicitTrainer {
+ public:
+  EaseTrainer(const ExperimentConfig& config, const data::ImplicitDataset& data, Device device);
+
+ private:
+  double train_epoch(int64_t epoch, const TrainerHooks& hooks) override;
+  int64_t rows_per_epoch() const override { return data_.num_train(); }
 };
 
 class ExplicitTrainer : public Trainer {

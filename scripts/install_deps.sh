@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs, with apt, only what the build needs and this machine lacks: cmake, g++, make,
-# doctest and nlohmann/json; with the argument "fuzz", also clang with its fuzzer runtime and
-# OpenMP (scripts/run_fuzzers.sh). Where everything is present it calls no package manager at all
-# (the GPU machine has no registry). CUDA is never installed: it is used when /usr/local/cuda exists.
+# doctest and nlohmann/json, and Open MPI (libopenmpi-dev, openmpi-bin) for data-parallel training
+# and its two-rank test; with the argument "fuzz", also clang with its fuzzer runtime and OpenMP
+# (scripts/run_fuzzers.sh). Where everything is present it calls no package manager at all (the GPU
+# machine has no registry). Open MPI is optional: where it cannot be installed the build goes on
+# without it (its tests then say they are skipped). CUDA is never installed: it is used when
+# /usr/local/cuda exists.
 #   scripts/install_deps.sh [fuzz]
 set -euo pipefail
 
@@ -27,15 +30,31 @@ if [ "${1:-}" = fuzz ]; then
   rm -rf "$probe"
 fi
 
-if [ ${#missing[@]} -eq 0 ]; then
+optional=()
+{ command -v mpicxx >/dev/null 2>&1 && command -v mpirun >/dev/null 2>&1; } || optional+=(libopenmpi-dev openmpi-bin)
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ]; then
   exit 0
 fi
-echo "make deps: installing ${missing[*]}"
 sudo_cmd=""
 if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null 2>&1 || { echo "make deps: need root (or sudo) to install ${missing[*]}" >&2; exit 1; }
+  if ! command -v sudo >/dev/null 2>&1; then
+    [ ${#missing[@]} -eq 0 ] && { echo "make deps: no root to install ${optional[*]}: building without MPI"; exit 0; }
+    echo "make deps: need root (or sudo) to install ${missing[*]}" >&2
+    exit 1
+  fi
   sudo_cmd="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo_cmd apt-get update -qq
-$sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "make deps: installing ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ ${#optional[@]} -gt 0 ]; then
+  echo "make deps: installing ${optional[*]} (optional: data-parallel training over MPI)"
+  if ! { [ ${#missing[@]} -gt 0 ] || $sudo_cmd apt-get update -qq; } ||
+     ! $sudo_cmd apt-get install -y -qq --no-install-recommends "${optional[@]}"; then
+    echo "make deps: could not install ${optional[*]}: building without MPI (its tests are skipped)"
+  fi
+fi

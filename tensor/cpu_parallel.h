@@ -5,11 +5,17 @@
 // tensor, so small loops run on the calling thread and only large ones are cut into fixed chunks.
 // Results never depend on which thread ran a chunk: element-wise work writes disjoint elements, and
 // sums use a fixed blocking (cpu_blocked_sum), so the bits are the same for any thread count.
+// That is what lets the thread count adapt: every parallel region asks cpu_threads() how many
+// threads it may use now, which leaves out cores that other programs keep busy (cpu_parallel.cpp).
 #pragma once
 
 #include <cstdint>
 
 namespace ncf {
+
+// Threads for a parallel region now: omp_get_max_threads() less the cores other processes keep
+// busy (measured every 100 ms), at least 1. NCF_FIXED_THREADS=1 turns the adaptation off.
+int cpu_threads();
 
 constexpr int64_t kParallelThreshold = 32768;  // elements; below this, one thread
 constexpr int64_t kParallelChunk = 8192;       // elements per OpenMP work item
@@ -22,7 +28,7 @@ void cpu_for_chunks(int64_t n, ChunkFn&& chunk_fn) {
     return;
   }
   const int64_t chunks = (n + kParallelChunk - 1) / kParallelChunk;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
   for (int64_t c = 0; c < chunks; ++c) {
     const int64_t begin = c * kParallelChunk;
     chunk_fn(begin, begin + kParallelChunk < n ? begin + kParallelChunk : n);
@@ -53,7 +59,7 @@ double cpu_blocked_sum(int64_t n, ValueFn&& value) {
   if (n < kParallelThreshold) {
     for (int64_t b = 0; b < blocks; ++b) sum_block(b);
   } else {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(cpu_threads())
     for (int64_t b = 0; b < blocks; ++b) sum_block(b);
   }
   double total = 0.0;

@@ -12,8 +12,11 @@
 namespace ncf {
 
 namespace {
+// Asked once: every allocation checks its device (allocator_for -> require_device), and a driver call
+// per allocation would cost more than the allocation itself.
 struct CudaProbe {
   bool available = false;
+  int count = 0;  // devices that answer
   std::string reason;
 };
 
@@ -31,6 +34,7 @@ const CudaProbe& probe() {
       p.reason = "no CUDA device found";
     } else {
       p.available = true;
+      p.count = count;
     }
 #else
     p.reason = "this build has no CUDA (no nvcc found, or NCF_WITH_CUDA=OFF)";
@@ -59,12 +63,8 @@ void require_device(Device device) {
   NCF_CHECK(cuda_available(), "CUDA was asked for (" << device.str()
                                                      << ") but no GPU answers: " << cuda_unavailable_reason()
                                                      << "; use the CPU (--device cpu)");
-#ifdef NCF_HAS_CUDA
-  int count = 0;
-  cudaGetDeviceCount(&count);
-  NCF_CHECK(device.index >= 0 && device.index < count,
-            "CUDA device " << device.index << " asked for, but " << count << " device(s) answer");
-#endif
+  NCF_CHECK(device.index >= 0 && device.index < probe().count,
+            "CUDA device " << device.index << " asked for, but " << probe().count << " device(s) answer");
 }
 
 Device parse_device(const std::string& name) {

@@ -110,6 +110,7 @@ void Tensor::zero_() {
   }
 #ifdef NCF_HAS_CUDA
   NCF_CUDA_CHECK(cudaMemsetAsync(raw_data(), 0, nbytes(), cuda_stream(device().index)));
+  count_memory_op();
 #endif
 }
 
@@ -127,6 +128,7 @@ void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device
 #ifdef NCF_HAS_CUDA
   const int index = dst_device.is_cuda() ? dst_device.index : src_device.index;
   NCF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, cuda_stream(index)));
+  count_memory_op();
   if (dst_device.is_cpu())
     cuda_synchronize(index);  // the host reads dst right after
   else if (src_device.is_cpu())

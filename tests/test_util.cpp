@@ -1,9 +1,12 @@
 #include "tests/test_util.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 namespace ncf::test {
 
@@ -13,6 +16,31 @@ static bool is_directory(const std::string& path) {
 }
 
 std::string source_dir() { return NCF_SOURCE_DIR; }
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "ncf-test-XXXXXX").string();
+  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+  dir_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string TempDir::file(const std::string& name, const std::string& content) const {
+  const std::string where = path(name);
+  std::filesystem::create_directories(std::filesystem::path(where).parent_path());
+  std::ofstream(where, std::ios::binary) << content;
+  return where;
+}
+
+std::vector<std::string> TempDir::listing() const {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_))
+    names.push_back(entry.path().filename().string());
+  return names;
+}
 
 std::vector<double> test_values(size_t n, double low, double high, uint64_t seed) {
   std::vector<double> values(n);

@@ -39,6 +39,23 @@ std::optional<std::string> find_dataset(const std::string& name);
 // Use: auto dir = require_dataset("ml-100k", "ml-100k counts"); if (!dir) return;
 std::optional<std::string> require_dataset(const std::string& name, const std::string& what);
 
+// A fresh folder under the temporary directory, removed with its files when the test ends.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& dir() const { return dir_; }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }  // a path inside it
+  // Writes `content` to `name` (making the folders on the way) and returns its path.
+  std::string file(const std::string& name, const std::string& content) const;
+  std::vector<std::string> listing() const;  // the names of everything inside, recursively
+
+ private:
+  std::string dir_;
+};
+
 // Index of the first i with |got - want| > atol + rtol*|want|, or -1 when all are close.
 template <class A, class B>
 long first_mismatch(const std::vector<A>& got, const std::vector<B>& want, double atol, double rtol) {

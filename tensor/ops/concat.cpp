@@ -5,6 +5,7 @@
 // In a row-major matrix each part's slice of a row is one contiguous run of bytes, so the CPU
 // version is a memcpy per (row, part); the GPU version (concat.cu) moves all parts in one kernel.
 #include "tensor/ops/concat.h"
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/concat_cuda.h"
 
 #include <cstring>
@@ -21,7 +22,8 @@ void copy_column_blocks(char* wide, const std::vector<char*>& narrow, const std:
                         int64_t rows, bool to_wide) {
   size_t wide_bytes = 0;
   for (size_t b : part_bytes) wide_bytes += b;
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(wide_bytes) * rows >= kParallelBytes)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (static_cast <int64_t>(wide_bytes) * rows >= kParallelBytes)
   for (int64_t r = 0; r < rows; ++r) {
     char* wide_row = wide + r * wide_bytes;
     for (size_t p = 0; p < narrow.size(); ++p) {
@@ -109,7 +111,8 @@ Tensor repeat_rows(const Tensor& row, int64_t rows) {
   const size_t row_bytes = static_cast<size_t>(d) * dtype_size(row.dtype());
   const char* src = static_cast<const char*>(row.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(row_bytes) * rows >= kParallelBytes)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (static_cast <int64_t>(row_bytes) * rows >= kParallelBytes)
   for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * row_bytes, src, row_bytes);
   return out;
 }

@@ -1,6 +1,7 @@
 // Element-wise ops, CPU side and dispatch: y[i] = f(x[i]), y[i] = f(a[i], b[j]) with b the same
-// shape as a, a row (cols,) / (1, cols) broadcast over a (rows, cols), or a scalar; fill, cast and
-// dropout. Every output has the shape of the first input and comes from Tensor::empty.
+// shape as a, a row (cols,) / (1, cols) broadcast over a (rows, cols), a column (rows, 1) broadcast
+// over a (rows, cols), or a scalar; fill, cast and dropout. Every output has the shape of the first input and
+// comes from Tensor::empty.
 //
 // Inputs are validated here, before dispatch, so the CPU and CUDA paths give the same errors; the
 // CUDA versions (elementwise.cu) receive checked tensors and an allocated output.
@@ -74,20 +75,28 @@ void cpu_binary(const Tensor& a, const Tensor& b, Broadcast broadcast, Tensor& o
       for (int64_t i = begin; i < end; ++i) o[i] = f(pa[i], s);
     });
   } else {
-    // One row of b against every row of a: the inner loop runs along a row, contiguous in a, b, out.
+    // One row of b against every row of a (row), or b[r] against all of row r (column): the inner
+    // loop runs along a row, contiguous in a and out.
     const int64_t cols = a.dim(1), rows = a.dim(0);
+    const bool by_column = broadcast == Broadcast::column;
     auto row_block = [&](int64_t row_begin, int64_t row_end) {
       for (int64_t r = row_begin; r < row_end; ++r) {
         const T* ar = pa + r * cols;
         T* orow = o + r * cols;
+        if (by_column) {
+          const T s = pb[r];
 #pragma omp simd
-        for (int64_t c = 0; c < cols; ++c) orow[c] = f(ar[c], pb[c]);
+          for (int64_t c = 0; c < cols; ++c) orow[c] = f(ar[c], s);
+        } else {
+#pragma omp simd
+          for (int64_t c = 0; c < cols; ++c) orow[c] = f(ar[c], pb[c]);
+        }
       }
     };
     if (n < kParallelThreshold) {
       row_block(0, rows);
     } else {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
       for (int64_t r = 0; r < rows; ++r) row_block(r, r + 1);
     }
   }
@@ -101,9 +110,12 @@ Broadcast broadcast_kind(const Tensor& a, const Tensor& b, const char* op) {
     const bool row_1d = b.ndim() == 1 && b.dim(0) == cols;
     const bool row_2d = b.ndim() == 2 && b.dim(0) == 1 && b.dim(1) == cols;
     if (row_1d || row_2d) return Broadcast::row;
+    if (b.ndim() == 2 && b.dim(0) == a.dim(0) && b.dim(1) == 1) return Broadcast::column;
   }
-  NCF_FAIL(op << ": cannot broadcast b " << b.describe() << " to a " << a.describe()
-              << " (b must have a's shape, be one row (cols,) or (1, cols) of a 2-D a, or hold one element)");
+  NCF_FAIL(
+      op << ": cannot broadcast b " << b.describe() << " to a " << a.describe()
+         << " (b must have a's shape, be one row (cols,) or (1, cols) or one column (rows, 1) of a 2-D a,"
+            " or hold one element)");
 }
 
 }  // namespace

@@ -27,12 +27,15 @@ __global__ void map_kernel(const T* __restrict__ in, T* out, int64_t n, F f) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) out[i] = f(in[i]);
 }
 
-// b is read at i (same), i % cols (row) or 0 (scalar); the mode is a template argument so that
-// each kernel has no per-element branch on it. `out` may alias `a` (axpy_).
+// b is read at i (same), i % cols (row), i / cols (column) or 0 (scalar); the mode is a template
+// argument so that each kernel has no per-element branch on it. `out` may alias `a` (axpy_).
 template <class T, class F, Broadcast kMode>
 __global__ void binary_kernel(const T* a, const T* __restrict__ b, T* out, int64_t n, int64_t cols, F f) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) {
-    const int64_t j = kMode == Broadcast::same ? i : (kMode == Broadcast::row ? i % cols : 0);
+    const int64_t j = kMode == Broadcast::same     ? i
+                      : kMode == Broadcast::row    ? i % cols
+                      : kMode == Broadcast::column ? i / cols
+                                                   : 0;
     out[i] = f(a[i], b[j]);
   }
 }
@@ -78,7 +81,7 @@ template <class T, class F>
 void launch_binary(const Tensor& a, const Tensor& b, Broadcast mode, Tensor& out, F f) {
   const int64_t n = a.numel();
   if (n == 0) return;
-  const int64_t cols = mode == Broadcast::row ? a.dim(1) : 1;
+  const int64_t cols = mode == Broadcast::row || mode == Broadcast::column ? a.dim(1) : 1;
   const unsigned blocks = cuda_blocks_for(n, kThreads);
   const cudaStream_t stream = stream_of(a);
   const T* pa = a.data<T>();
@@ -90,6 +93,9 @@ void launch_binary(const Tensor& a, const Tensor& b, Broadcast mode, Tensor& out
       break;
     case Broadcast::row:
       binary_kernel<T, F, Broadcast::row><<<blocks, kThreads, 0, stream>>>(pa, pb, po, n, cols, f);
+      break;
+    case Broadcast::column:
+      binary_kernel<T, F, Broadcast::column><<<blocks, kThreads, 0, stream>>>(pa, pb, po, n, cols, f);
       break;
     case Broadcast::scalar:
       binary_kernel<T, F, Broadcast::scalar><<<blocks, kThreads, 0, stream>>>(pa, pb, po, n, cols, f);

@@ -1,5 +1,6 @@
 // Element-wise ops: y[i] = f(x[i]) and y[i] = f(a[i], b[j]) with b the same shape as a, one row
-// broadcast over a's rows (b (cols) or (1, cols) with a (rows, cols)), or a scalar (numel 1).
+// broadcast over a's rows (b (cols) or (1, cols) with a (rows, cols)), one column broadcast over a's
+// columns (b (rows, 1) with a (rows, cols)), or a scalar (numel 1).
 // f32 and f64 on both devices. The math is written once as __host__ __device__ functors
 // (elementwise_functors.h) that the CPU loop and the CUDA grid-stride loop both run.
 #pragma once

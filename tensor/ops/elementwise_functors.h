@@ -36,8 +36,8 @@ struct ScaleFn {
 
 // ---------------------------------------------------------------------------------------------
 // Binary functors: y = f(a, b), with b read at the same index as a, along one row of a 2-D a
-// (b[i % cols]), or as a single scalar (b[0]).
-enum class Broadcast { same, row, scalar };
+// (b[i % cols]), down one column of a 2-D a (b[i / cols]: b is (rows, 1)), or as a single scalar (b[0]).
+enum class Broadcast { same, row, column, scalar };
 
 struct AddFn {
   template <class T>

@@ -2,8 +2,11 @@
 //   gather_rows       table (n, d), indices (b,) i32         -> out (b, d), out[i] = table[indices[i]]
 //   segment_sum_rows  indices (b,) i32, rows (b, d)          -> RowSparse: unique sorted indices (nnz,)
 //                                                               and their summed rows (nnz, d)
+//   add_row_sparse    RowSparse a, b of one table            -> RowSparse of a + b
 //   scatter_add_rows_ table (n, d) += rows (b, d) at indices (b,)
 //   to_dense          RowSparse                              -> (num_rows, d), zeros elsewhere
+// Every index is checked against the table here, before any work, and a bad one throws naming it
+// and its position. GPU tensors go to index.cu unchecked (that would need a wait); see index.h.
 //
 // Duplicates are summed in a fixed order, the same on both devices: sort the (index, position)
 // pairs, then each unique index adds its rows in their original order, starting from the first
@@ -15,6 +18,9 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
+
+#include "tensor/cpu_parallel.h"
+#include "tensor/ops/concat.h"
 
 namespace ncf::ops {
 
@@ -83,8 +89,8 @@ void sum_segment(const T* rows, int64_t d, const int32_t* order, int64_t begin, 
 template <class T>
 void sum_all_segments(const T* rows, int64_t d, const Segments& segments, T* sums) {
   const int64_t nnz = segments.count();
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(segments.order.size()) * d >= \
-                                              kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(static) if (static_cast <int64_t>(segments.order.size()) * d >= kParallelElements)
   for (int64_t s = 0; s < nnz; ++s)
     sum_segment(rows, d, segments.order.data(), segments.starts[s], segments.starts[s + 1], sums + s * d);
 }
@@ -92,10 +98,20 @@ void sum_all_segments(const T* rows, int64_t d, const Segments& segments, T* sum
 // table[unique[s], :] += sums[s, :]; the indices are unique, so rows can be done in parallel.
 template <class T>
 void add_rows_at(const T* sums, const int32_t* unique, int64_t nnz, int64_t d, T* table) {
-#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (nnz * d >= kParallelElements)
   for (int64_t s = 0; s < nnz; ++s) {
     T* row = table + static_cast<int64_t>(unique[s]) * d;
     for (int64_t c = 0; c < d; ++c) row[c] += sums[s * d + c];
+  }
+}
+
+// table[unique[s], :] += alpha * rows[s, :]; the indices are unique, so each row has one writer.
+template <class T>
+void axpy_rows_at(const T* rows, const int32_t* unique, int64_t nnz, int64_t d, T alpha, T* table) {
+#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+  for (int64_t s = 0; s < nnz; ++s) {
+    T* row = table + static_cast<int64_t>(unique[s]) * d;
+    for (int64_t c = 0; c < d; ++c) row[c] += alpha * rows[s * d + c];
   }
 }
 
@@ -126,7 +142,7 @@ Tensor gather_rows(const Tensor& table, const Tensor& indices) {
   const char* src = static_cast<const char*>(table.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   const int32_t* idx = indices.data<int32_t>();
-#pragma omp parallel for schedule(static) if (b * d >= kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (b * d >= kParallelElements)
   for (int64_t i = 0; i < b; ++i) std::memcpy(dst + i * row_bytes, src + idx[i] * row_bytes, row_bytes);
   return out;
 }
@@ -138,7 +154,7 @@ RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t nu
             "segment_sum_rows: rows must be f32 or f64, got " << rows.describe());
   if (rows.is_cuda()) {
     RowSparse result;
-    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, num_rows));
+    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, num_rows, /*padded_input=*/false));
     return result;
   }
   check_indices_in_range(indices, num_rows, "segment_sum_rows", Shape{num_rows, rows.dim(1)});
@@ -157,6 +173,29 @@ RowSparse segment_sum_rows(const Tensor& indices, const Tensor& rows, int64_t nu
   return result;
 }
 
+RowSparse add_row_sparse(const RowSparse& a, const RowSparse& b) {
+  const char* op = "add_row_sparse";
+  check_rows_match(a.indices, a.rows, op);
+  check_rows_match(b.indices, b.rows, op);
+  NCF_CHECK(a.num_rows == b.num_rows && a.rows.dim(1) == b.rows.dim(1) && a.rows.dtype() == b.rows.dtype(),
+            op << ": " << a.rows.describe() << " of " << a.num_rows << " rows and " << b.rows.describe()
+               << " of " << b.num_rows << " rows are not gradients of one table");
+  check_same_device(a.rows, b.rows, op);
+  // Append b's entries to a's (each side seen as one long row, so that a column concatenation stacks
+  // them), then sort and sum again: a row present in both is a's row + b's row, on both devices.
+  const int64_t dim = a.rows.dim(1), na = a.indices.numel(), nb = b.indices.numel();
+  const Tensor indices = concat_cols({a.indices.view({1, na}), b.indices.view({1, nb})}).view({na + nb});
+  const Tensor rows =
+      concat_cols({a.rows.view({1, na * dim}), b.rows.view({1, nb * dim})}).view({na + nb, dim});
+  if (rows.is_cuda()) {
+    // GPU inputs may hold padding entries (index num_rows): they are dropped, not reported.
+    RowSparse result;
+    NCF_ON_CUDA(result = cuda_segment_sum_rows(indices, rows, a.num_rows, /*padded_input=*/true));
+    return result;
+  }
+  return segment_sum_rows(indices, rows, a.num_rows);
+}
+
 void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows) {
   check_rows_match(indices, rows, "scatter_add_rows_");
   NCF_CHECK(table.ndim() == 2 && table.dim(1) == rows.dim(1) && table.dtype() == rows.dtype(),
@@ -171,6 +210,24 @@ void scatter_add_rows_(Tensor& table, const Tensor& indices, const Tensor& rows)
   const int32_t* unique = sums.indices.data<int32_t>();
   NCF_DISPATCH_FLOAT(table.dtype(), "scatter_add_rows_", [&] {
     add_rows_at(sums.rows.data<scalar_t>(), unique, nnz, d, table.data<scalar_t>());
+  });
+}
+
+void axpy_row_sparse_(Tensor& table, double alpha, const RowSparse& sparse) {
+  check_rows_match(sparse.indices, sparse.rows, "axpy_row_sparse_");
+  NCF_CHECK(table.ndim() == 2 && table.dim(0) == sparse.num_rows && table.dim(1) == sparse.rows.dim(1) &&
+                table.dtype() == sparse.rows.dtype(),
+            "axpy_row_sparse_: table " << table.describe() << " and the row-sparse " << sparse.rows.describe()
+                                       << " of " << sparse.num_rows << " rows must share rows, width and dtype");
+  check_same_device(table, sparse.rows, "axpy_row_sparse_");
+  const int64_t nnz = sparse.indices.numel(), d = table.dim(1);
+  if (nnz == 0 || d == 0) return;
+  if (table.is_cuda()) return NCF_ON_CUDA(cuda_axpy_row_sparse_(table, alpha, sparse));
+  check_indices_in_range(sparse.indices, sparse.num_rows, "axpy_row_sparse_", table.shape());
+  const int32_t* idx = sparse.indices.data<int32_t>();
+  NCF_DISPATCH_FLOAT(table.dtype(), "axpy_row_sparse_", [&] {
+    // alpha rounded to the type as ops::scale rounds it: the same numbers as table + scale(g, alpha).
+    axpy_rows_at(sparse.rows.data<scalar_t>(), idx, nnz, d, static_cast<scalar_t>(alpha), table.data<scalar_t>());
   });
 }
 

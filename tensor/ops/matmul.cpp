@@ -22,6 +22,8 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/cpu_parallel.h"
+
 #ifdef NCF_HAS_CUDA
 #include "tensor/cuda_context.h"
 #endif
@@ -178,7 +180,7 @@ void cpu_gemm(const StridedMatrix<T>& a, const StridedMatrix<T>& b, int64_t m, i
   // Rows are split into blocks: one set per thread when the product is worth several threads
   // (as many blocks per thread, a multiple of kMR rows each), else blocks of kMC rows.
   const int threads =
-      m * n * k >= kParallelWork ? std::min<int>(omp_get_max_threads(), (m + kMR - 1) / kMR) : 1;
+      m * n * k >= kParallelWork ? std::min<int>(::ncf::cpu_threads(), (m + kMR - 1) / kMR) : 1;
   int64_t block_rows = kMC;
   if (threads > 1) {
     const int64_t blocks_per_thread = (m + threads * kMC - 1) / (threads * kMC);

@@ -34,9 +34,11 @@ void cuda_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Ten
     const float alpha_f = static_cast<float>(alpha), beta_f = static_cast<float>(beta);
     NCF_CUBLAS_CHECK(cublasSgemm(handle, op_b, op_a, M, N, K, &alpha_f, b.data<float>(), ldb, a.data<float>(),
                                  lda, &beta_f, out.data<float>(), ldo));
+    count_library_call();
   } else if (out.dtype() == DType::f64) {
     NCF_CUBLAS_CHECK(cublasDgemm(handle, op_b, op_a, M, N, K, &alpha, b.data<double>(), ldb, a.data<double>(),
                                  lda, &beta, out.data<double>(), ldo));
+    count_library_call();
   } else {
     NCF_FAIL("gemm: expects f32 or f64, got " << out.describe());
   }

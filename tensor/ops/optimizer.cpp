@@ -93,7 +93,7 @@ void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tens
     for (int64_t d = 0; d < dim; ++d) update(p[offset + d], gr[d], m[offset + d], v[offset + d]);
   };
   if (nnz * dim >= kParallelThreshold) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t r = 0; r < nnz; ++r) update_row(r);
   } else {
     for (int64_t r = 0; r < nnz; ++r) update_row(r);
@@ -161,7 +161,7 @@ void cpu_dense_adam_rowsparse(const std::vector<Tensor>& params, const std::vect
     for (const Chunk& c : chunks) run(c);
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
   for (int64_t c = 0; c < count; ++c) run(chunks[c]);
 }
 

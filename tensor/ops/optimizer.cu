@@ -7,6 +7,7 @@
 // launch per kCapacity tensors. The per-element math is AdamUpdate / SgdUpdate
 // (optimizer_functors.h), shared with the CPU loops in optimizer.cpp, which validated everything.
 #include "tensor/cuda_context.h"
+#include "tensor/ops/index_functors.h"
 #include "tensor/ops/optimizer.h"
 #include "tensor/ops/optimizer_cuda.h"
 #include "tensor/ops/optimizer_functors.h"
@@ -98,16 +99,21 @@ void for_each_list(const std::vector<Tensor>& params, const std::vector<Tensor>&
 template <class T>
 __global__ void sparse_adam_kernel(T* param, const int32_t* __restrict__ indices, const T* __restrict__ rows,
                                    T* exp_avg, T* exp_avg_sq, int64_t nnz, int64_t dim, int64_t num_rows,
-                                   AdamUpdate<T> update) {
+                                   AdamUpdate<T> update, CudaIndexFaults* faults) {
   const int64_t total = nnz * dim;
   for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < total;
        e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t r = e / dim, d = e % dim;
-    const int64_t row = indices[r];
-    // Indices come from segment_sum_rows (sorted, unique, in range); a bad one is skipped here
-    // rather than written out of bounds, since the host cannot check without a synchronisation.
-    if (row < 0 || row >= num_rows) continue;
-    const int64_t at = row * dim + d;
+    const int32_t row = indices[r];
+    // Indices come from segment_sum_rows: sorted unique rows, then padding (index num_rows, see
+    // RowSparse in index.h), which is skipped. Anything else out of range is skipped and reported
+    // (the host cannot check without a synchronisation).
+    if (!is_row(row, num_rows)) {
+      if (!is_row_padding(row, num_rows) && d == 0)
+        report_index_fault(faults, IndexOp::sparse_adam_step, r, row);
+      continue;
+    }
+    const int64_t at = static_cast<int64_t>(row) * dim + d;
     update(param[at], rows[e], exp_avg[at], exp_avg_sq[at]);
   }
 }
@@ -132,7 +138,8 @@ void cuda_sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg
     sparse_adam_kernel<scalar_t>
         <<<cuda_blocks_for(nnz * dim, kThreads), kThreads, 0, cuda_stream(param.device().index)>>>(
             param.data<scalar_t>(), grad.indices.data<int32_t>(), grad.rows.data<scalar_t>(),
-            exp_avg.data<scalar_t>(), exp_avg_sq.data<scalar_t>(), nnz, dim, param.dim(0), update);
+            exp_avg.data<scalar_t>(), exp_avg_sq.data<scalar_t>(), nnz, dim, param.dim(0), update,
+            cuda_index_faults(param.device().index));
     NCF_CUDA_LAUNCH_CHECK("sparse_adam_kernel");
   });
 }

@@ -89,6 +89,7 @@ void cuda_randperm(Tensor& out, uint64_t seed, uint32_t stream) {
   NCF_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(temp.raw_data(), temp_bytes, keys_in_ptr, keys_out_ptr,
                                                  values_in.data<int32_t>(), out.data<int32_t>(), count, 0, 64,
                                                  cuda_stream_handle));
+  count_library_call();
 }
 
 }  // namespace ncf::ops

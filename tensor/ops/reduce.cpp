@@ -52,7 +52,7 @@ void cpu_sum_axis(const T* x, int64_t outer, int64_t len, int64_t inner, double 
       out[o] = static_cast<T>(acc / divisor);
     };
     if (parallel) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
       for (int64_t o = 0; o < outer; ++o) row_sum(o);
     } else {
       for (int64_t o = 0; o < outer; ++o) row_sum(o);
@@ -79,7 +79,7 @@ void cpu_sum_axis(const T* x, int64_t outer, int64_t len, int64_t inner, double 
   };
   const int64_t tasks = outer * chunks_per_outer;
   if (parallel) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t t = 0; t < tasks; ++t) column_chunk(t);
   } else {
     for (int64_t t = 0; t < tasks; ++t) column_chunk(t);

@@ -5,6 +5,7 @@
 // instead; scores should not be NaN.) Rows are independent, so the loops over rows run in parallel when there
 // is enough work.
 #include "tensor/ops/sort.h"
+#include "tensor/cpu_parallel.h"
 #include "tensor/ops/sort_cuda.h"
 
 #include <algorithm>
@@ -62,7 +63,8 @@ void topk_rows(const Tensor& scores, int64_t k, Tensor& values, Tensor& indices)
   const float* s = scores.data<float>();
   float* top_values = values.data<float>();
   int32_t* top_indices = indices.data<int32_t>();
-#pragma omp parallel for schedule(dynamic, 8) if (rows * cols >= kParallelElements && rows > 1)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) \
+    schedule(dynamic, 8) if (rows * cols >= kParallelElements && rows > 1)
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = s + r * cols;
     std::vector<int32_t>& order = column_order(cols);

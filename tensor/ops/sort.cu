@@ -72,6 +72,7 @@ void sort_rows_chunk(const T* keys, int64_t rows, int64_t cols, bool descending,
   Tensor scratch =
       Tensor::empty({static_cast<int64_t>(std::max<size_t>(scratch_bytes, 1))}, DType::u8, device);
   run(scratch.raw_data(), scratch_bytes);
+  count_library_call();
 }
 
 // Rows per chunk: as many as keep a chunk under kMaxChunkElements (at least one).

@@ -38,10 +38,11 @@ Variable weighted_sum(const Variable& y) {
 }
 }  // namespace
 
-TEST_CASE("gradcheck: add, sub, mul with same shape, a broadcast row and a scalar") {
+TEST_CASE("gradcheck: add, sub, mul with same shape, a broadcast row, a broadcast column and a scalar") {
   const Variable a = random_variable({3, 4}, 1), b = random_variable({3, 4}, 2);
   const Variable row = random_variable({4}, 3), scalar = random_variable({1}, 4);
-  for (const Variable& other : {b, row, scalar}) {
+  const Variable column = random_variable({3, 1}, 13);
+  for (const Variable& other : {b, row, column, scalar}) {
     check_gradients([](auto& v) { return weighted_sum(ag::add(v[0], v[1])); }, {a, other});
     check_gradients([](auto& v) { return weighted_sum(ag::sub(v[0], v[1])); }, {a, other});
     check_gradients([](auto& v) { return weighted_sum(ag::mul(v[0], v[1])); }, {a, other});

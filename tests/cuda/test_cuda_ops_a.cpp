@@ -4,6 +4,10 @@
 // between glibc and CUDA, hence rtol 1e-5 for f32 transcendental ops; plain arithmetic is exact
 // IEEE on both and gets 1e-6. Reductions must also give the same bits twice on the GPU. Random
 // tensors are promised identical (uniform, randperm, dropout masks: compared exactly).
+// Sizes: each family has a case larger than one grid of a grid-stride loop (cuda_blocks_for caps a
+// launch at 132 x 16 blocks of 256 threads, 540,672 elements), so every loop runs a second pass.
+// Gradients of a mean are scaled by 1/n: their tolerance is relative to their largest value, since an
+// absolute 1e-6 against gradients below 2e-6 could not fail.
 // These cases run only where a GPU answers; the suite's main skips them otherwise.
 #include <algorithm>
 #include <cmath>
@@ -48,6 +52,14 @@ Tolerance arithmetic(DType d) { return d == DType::f32 ? Tolerance{1e-6, 1e-6} :
 Tolerance transcendental(DType d) {
   return d == DType::f32 ? Tolerance{1e-6, 1e-5} : Tolerance{1e-14, 1e-12};
 }
+// The same relative tolerance, with the absolute part scaled to the largest |value| of the reference.
+Tolerance scaled_to(Tolerance t, const Tensor& reference) {
+  double largest = 0.0;
+  for (double v : values_of(reference)) largest = std::max(largest, std::fabs(v));
+  return {t.atol * largest, t.rtol};
+}
+
+constexpr int64_t kOneGrid = int64_t{132} * 16 * 256;  // elements one launch of cuda_blocks_for covers
 
 #define CHECK_GPU_CPU(gpu_tensor, cpu_tensor, tol)                                           \
   do {                                                                                       \
@@ -139,6 +151,45 @@ TEST_CASE("cuda activation backwards and dropout (masks identical, values rtol 1
   }
 }
 
+TEST_CASE("cuda element-wise ops past one grid: every grid-stride loop takes a second and third pass") {
+  const int64_t rows = 1300, cols = 1000;  // 1.3M elements, more than 2 x kOneGrid
+  REQUIRE(rows * cols > 2 * kOneGrid);
+  for (DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(ncf::dtype_name(dtype));
+    const Tensor a = random_cpu(Shape{rows, cols}, dtype, -4.0, 4.0, 41);
+    const Tensor b = random_cpu(Shape{rows, cols}, dtype, 0.5, 2.0, 42);
+    const Tensor row = random_cpu(Shape{cols}, dtype, 0.5, 2.0, 43);
+    const Tensor column = random_cpu(Shape{rows, 1}, dtype, 0.5, 2.0, 44);
+    const Tensor ga = a.to(kGpu);
+    for (ops::UnaryOp op : {ops::UnaryOp::relu, ops::UnaryOp::log_sigmoid})
+      CHECK_GPU_CPU(ops::unary(op, ga), ops::unary(op, a), transcendental(dtype));
+    for (const Tensor* other : {&b, &row, &column})
+      CHECK_GPU_CPU(ops::mul(ga, other->to(kGpu)), ops::mul(a, *other), arithmetic(dtype));
+    CHECK_GPU_CPU(ops::scale(ga, 1.5), ops::scale(a, 1.5), arithmetic(dtype));
+    Tensor y_cpu = b.clone(), y_gpu = b.to(kGpu);
+    ops::axpy_(y_cpu, -0.5, a);
+    ops::axpy_(y_gpu, -0.5, ga);
+    CHECK_GPU_CPU(y_gpu, y_cpu, arithmetic(dtype));
+    CHECK_GPU_CPU(ops::relu_backward(b.to(kGpu), ops::relu(ga)), ops::relu_backward(b, ops::relu(a)),
+                  arithmetic(dtype));
+    Tensor filled = Tensor::empty(Shape{rows, cols}, dtype, kGpu);
+    ops::fill_(filled, -3.0);
+    CHECK(values_of(filled) == std::vector<double>(static_cast<size_t>(rows * cols), -3.0));
+    CHECK(same_bits(ops::cast(ga, DType::i32), ops::cast(a, DType::i32)));
+    Tensor mask_cpu, mask_gpu;
+    const Tensor d_cpu = ops::dropout(a, 0.3, 5, 1, mask_cpu), d_gpu = ops::dropout(ga, 0.3, 5, 1, mask_gpu);
+    CHECK(same_bits(mask_gpu, mask_cpu));
+    CHECK_GPU_CPU(d_gpu, d_cpu, arithmetic(dtype));
+    // The loss gradient's kernel over 1.3M logits.
+    const Tensor y =
+        ops::cast(ops::cast(random_cpu(Shape{rows, cols}, dtype, 0.0, 2.0, 45), DType::i32), dtype);
+    const Tensor one = ops::cast(Tensor::from_vector<double>({1.0}, Shape{1}), dtype);
+    const Tensor want = ops::bce_with_logits_backward(a, y, one);
+    CHECK_GPU_CPU(ops::bce_with_logits_backward(ga, y.to(kGpu), one.to(kGpu)), want,
+                  scaled_to(transcendental(dtype), want));
+  }
+}
+
 TEST_CASE("cuda sum, mean, sum_axis match the CPU (rtol 1e-6 f32, 1e-12 f64) and repeat bit for bit") {
   for (DType dtype : {DType::f32, DType::f64}) {
     CAPTURE(ncf::dtype_name(dtype));
@@ -168,8 +219,37 @@ TEST_CASE("cuda sum, mean, sum_axis match the CPU (rtol 1e-6 f32, 1e-12 f64) and
   }
 }
 
+TEST_CASE("cuda sum_axis at training sizes: two passes, the CPU's sums, the same bits twice") {
+  // The CPU adds a column's values one after another (an error growing like sqrt(rows) ulps), the GPU
+  // in chunks and trees (reduce_plan.h): in f64 they agree to 1e-11 relative here, in f32 both round
+  // nearly the same double to f32.
+  for (DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(ncf::dtype_name(dtype));
+    const Tolerance tol = dtype == DType::f32 ? Tolerance{1e-5, 1e-6} : Tolerance{1e-10, 1e-11};
+    struct Case {
+      Shape shape;
+      int axis;
+      const char* what;
+    };
+    for (const Case& c : {Case{Shape{131075, 256}, 0, "the bias gradient of a 256-wide layer"},
+                          Case{Shape{int64_t{1} << 20, 1}, 0, "the width-1 output layer at batch 2^20"},
+                          Case{Shape{int64_t{1} << 20, 64}, 0, "a 64-wide layer at batch 2^20"},
+                          Case{Shape{3, 50000, 7}, 1, "an inner axis, outer > 1"},
+                          Case{Shape{700000, 3}, 1, "short rows, more warps than one grid holds"}}) {
+      CAPTURE(c.what);
+      const Tensor x = random_cpu(c.shape, dtype, -1.0, 1.2, 16);
+      const Tensor gx = x.to(kGpu);
+      const Tensor s1 = ops::sum_axis(gx, c.axis), s2 = ops::sum_axis(gx, c.axis);
+      CHECK(same_bits(s1, s2));
+      CHECK_GPU_CPU(s1, ops::sum_axis(x, c.axis), tol);
+    }
+  }
+}
+
 TEST_CASE(
-    "cuda losses and their gradients match the CPU (rtol 1e-5 f32, 1e-12 f64), grad_out read on the GPU") {
+    "cuda losses and their gradients match the CPU (rtol 1e-5 f32, 1e-12 f64; gradients' atol scaled to "
+    "their "
+    "size), grad_out read on the GPU") {
   for (DType dtype : {DType::f32, DType::f64}) {
     CAPTURE(ncf::dtype_name(dtype));
     const Tolerance tol = transcendental(dtype);
@@ -184,10 +264,12 @@ TEST_CASE(
       CHECK(same_bits(l1, l2));
       CHECK_GPU_CPU(l1, ops::bce_with_logits(x, y), tol);
       CHECK(std::isfinite(values_of(l1)[0]));
-      CHECK_GPU_CPU(ops::bce_with_logits_backward(gx, gy, gg), ops::bce_with_logits_backward(x, y, grad_out),
-                    tol);
+      // The gradients are at most 1.7 * 21 / n: tolerances relative to their largest value.
+      const Tensor bce_grad = ops::bce_with_logits_backward(x, y, grad_out);
+      CHECK_GPU_CPU(ops::bce_with_logits_backward(gx, gy, gg), bce_grad, scaled_to(tol, bce_grad));
       CHECK_GPU_CPU(ops::mse(gx, gy), ops::mse(x, y), arithmetic(dtype));
-      CHECK_GPU_CPU(ops::mse_backward(gx, gy, gg), ops::mse_backward(x, y, grad_out), arithmetic(dtype));
+      const Tensor mse_grad = ops::mse_backward(x, y, grad_out);
+      CHECK_GPU_CPU(ops::mse_backward(gx, gy, gg), mse_grad, scaled_to(arithmetic(dtype), mse_grad));
     }
   }
 }
@@ -253,6 +335,23 @@ TEST_CASE("cuda adam_step, sgd_step and sparse_adam_step match the CPU (rtol 1e-
     ops::sparse_adam_step(tg, grad_gpu, mg, vg, s);
     CHECK_GPU_CPU(tg, tc, tol);
     CHECK_GPU_CPU(mg, mc, tol);
+
+    // A GPU segment sum's padded result (index 1000 past its rows): padding moves no row, lazy or dense.
+    const Tensor idx = Tensor::from_vector<int32_t>({5, 2, 999, 5, 6, 2}, Shape{6});
+    const Tensor looked_up = random_cpu(Shape{6, 16}, dtype, -1.0, 1.0, 9);
+    const ops::RowSparse padded = ops::segment_sum_rows(idx.to(kGpu), looked_up.to(kGpu), 1000);
+    const ops::RowSparse exact = ops::segment_sum_rows(idx, looked_up, 1000);
+    REQUIRE(padded.indices.numel() == 6);  // 4 rows + 2 padding entries
+    ops::sparse_adam_step(tc, exact, mc, vc, s);
+    ops::sparse_adam_step(tg, padded, mg, vg, s);
+    CHECK_GPU_CPU(tg, tc, tol);
+    CHECK_GPU_CPU(vg, vc, tol);
+    std::vector<Tensor> dense_c{tc}, dense_g{tg}, mcs{mc}, vcs{vc}, mgs{mg}, vgs{vg};
+    ops::dense_adam_step_rowsparse(dense_c, {exact}, mcs, vcs, s);
+    ops::dense_adam_step_rowsparse(dense_g, {padded}, mgs, vgs, s);
+    CHECK_GPU_CPU(tg, tc, tol);
+    CHECK_GPU_CPU(mg, mc, tol);
+    CHECK_NOTHROW(synchronize(kGpu));  // padding is not reported as a bad index
   }
 }
 

@@ -4,6 +4,8 @@
 //   gemm f32, TF32 on:   atol 3e-2, rtol 1e-2  (inputs rounded to 10 mantissa bits)
 //   gemm f64:            atol 1e-12, rtol 1e-12
 //   everything else:     bit for bit (copies, or the same additions in the same order)
+// Bad indices: a GPU kernel skips them and the next synchronisation throws (index.h); a GPU
+// RowSparse is padded to the worst case, and only its valid part is compared with the CPU's.
 // The suite's main() skips all of this when no GPU answers.
 #include <doctest/doctest.h>
 
@@ -85,7 +87,7 @@ TEST_CASE("cuda gemm: f64") {
   compare_gemm<double>(7, 5, 3, -2.0, 0.5, 1e-12, 1e-12);
 }
 
-TEST_CASE("cuda gather_rows: the same rows as the CPU; out-of-range rows come back as zeros") {
+TEST_CASE("cuda gather_rows: the same rows as the CPU, past one grid too") {
   for (int64_t d : {1, 3, 8, 64}) {  // word sizes 4, 4, 16 and 16 bytes
     const Tensor table = random_tensor<float>({100, d}, 4);
     const Tensor idx = Tensor::from_vector(random_indices(500, 100, 5), {500});
@@ -96,14 +98,72 @@ TEST_CASE("cuda gather_rows: the same rows as the CPU; out-of-range rows come ba
   const Tensor idx = Tensor::from_vector(random_indices(40, 10, 7), {40});
   CHECK(ops::gather_rows(table64.to(kGpu), idx.to(kGpu)).to_vector<double>() ==
         ops::gather_rows(table64, idx).to_vector<double>());
-  const Tensor bad = Tensor::from_vector(std::vector<int32_t>{1, 10}, {2}).to(kGpu);
-  const std::vector<double> got = ops::gather_rows(table64.to(kGpu), bad).to_vector<double>();
-  CHECK(std::vector<double>(got.begin() + 3, got.end()) == std::vector<double>(3, 0.0));
+  // 700,000 rows of 1 float: more words than one grid of threads covers (132 x 16 blocks x 256).
+  const int64_t b = 700000;
+  const Tensor many = Tensor::from_vector(random_indices(size_t(b), 1000, 8), {b});
+  const Tensor narrow = random_tensor<float>({1000, 1}, 9);
+  CHECK(ops::gather_rows(narrow.to(kGpu), many.to(kGpu)).to_vector<float>() ==
+        ops::gather_rows(narrow, many).to_vector<float>());
 }
 
-TEST_CASE("cuda segment_sum_rows: bit for bit the CPU's sums, and the same bits run after run") {
+TEST_CASE("cuda bad indices: skipped by the kernels, reported at the next synchronisation like the CPU's") {
+  const Tensor table = random_tensor<double>({100, 3}, 6);
+  const Tensor gpu_table = table.to(kGpu);
+  for (const int32_t bad : {130, 100, -1}) {
+    CAPTURE(bad);
+    const std::string named = "index " + std::to_string(bad) + " at position 1";
+    const Tensor idx = Tensor::from_vector(std::vector<int32_t>{2, bad, 2, 2}, {4});
+    const Tensor gpu_idx = idx.to(kGpu);
+    const Tensor values = random_tensor<double>({4, 3}, 10);
+    const Tensor gpu_values = values.to(kGpu);
+
+    // gather_rows: a row of zeros where the index is bad, then the report.
+    const Tensor gathered = ops::gather_rows(gpu_table, gpu_idx);
+    CHECK_THROWS_WITH_AS(synchronize(kGpu), doctest::Contains(named.c_str()), Error);
+    const std::vector<double> got = gathered.to_vector<double>();  // reported once: this read is clean
+    CHECK(std::vector<double>(got.begin() + 3, got.begin() + 6) == std::vector<double>(3, 0.0));
+    CHECK(std::vector<double>(got.begin(), got.begin() + 3) ==
+          ops::gather_rows(table, Tensor::from_vector(std::vector<int32_t>{2}, {1})).to_vector<double>());
+
+    // scatter_add_rows_: the good rows are added exactly as the CPU adds them without the bad one,
+    // and no other row changes (index 130 used to sort among the 2s and race with them).
+    Tensor scattered = table.to(kGpu);
+    ops::scatter_add_rows_(scattered, gpu_idx, gpu_values);
+    CHECK_THROWS_WITH_AS(synchronize(kGpu), doctest::Contains(named.c_str()), Error);
+    Tensor want = table.clone();
+    const std::vector<double> v = values.to_vector<double>();
+    std::vector<double> good_rows(v.begin(), v.begin() + 3);  // rows 0, 2 and 3: the index-2 ones
+    good_rows.insert(good_rows.end(), v.begin() + 6, v.end());
+    ops::scatter_add_rows_(want, Tensor::from_vector(std::vector<int32_t>{2, 2, 2}, {3}),
+                           Tensor::from_vector(good_rows, {3, 3}));
+    CHECK(scattered.to_vector<double>() == want.to_vector<double>());
+
+    // segment_sum_rows: the bad index is left out of the runs; row 2 sums its three rows.
+    const ops::RowSparse sums = ops::segment_sum_rows(gpu_idx, gpu_values, 100);
+    CHECK_THROWS_WITH_AS(synchronize(kGpu), doctest::Contains(named.c_str()), Error);
+    const std::vector<int32_t> keys = sums.indices.to_vector<int32_t>();
+    CHECK(keys == std::vector<int32_t>{2, 100, 100, 100});  // one row, then padding (index = num_rows)
+  }
+  // The CPU rejects the same calls at once (tests/tensor/test_index.cpp), and a clean call after a
+  // report reports nothing.
+  CHECK_NOTHROW(synchronize(kGpu));
+}
+
+namespace {
+// The valid entries of a GPU RowSparse (before the first padding index), on the CPU, after checking
+// that everything past them is padding (index num_rows).
+ops::RowSparse valid_part(const ops::RowSparse& gpu) {
+  const std::vector<int32_t> keys = gpu.indices.to_vector<int32_t>();
+  int64_t nnz = 0;
+  while (nnz < static_cast<int64_t>(keys.size()) && keys[nnz] != gpu.num_rows) ++nnz;
+  for (size_t i = static_cast<size_t>(nnz); i < keys.size(); ++i) REQUIRE(keys[i] == gpu.num_rows);
+  return {gpu.indices.rows(0, nnz).to(Device::cpu()), gpu.rows.rows(0, nnz).to(Device::cpu()), gpu.num_rows};
+}
+}  // namespace
+
+TEST_CASE("cuda segment_sum_rows: bit for bit the CPU's sums, padded to the worst case, same bits twice") {
   for (const auto& [b, d, range] : std::vector<std::tuple<int64_t, int64_t, int32_t>>{
-           {1, 4, 3}, {257, 5, 20}, {4096, 64, 50}, {100000, 8, 1000}, {3000, 300, 7}}) {
+           {1, 4, 3}, {257, 5, 20}, {4096, 64, 50}, {100000, 8, 1000}, {3000, 300, 7}, {700000, 1, 100003}}) {
     CAPTURE(b);
     CAPTURE(d);
     const Tensor idx = Tensor::from_vector(random_indices(size_t(b), range, uint32_t(b)), {b});
@@ -111,14 +171,28 @@ TEST_CASE("cuda segment_sum_rows: bit for bit the CPU's sums, and the same bits 
     const ops::RowSparse cpu = ops::segment_sum_rows(idx, rows, range);
     const ops::RowSparse gpu = ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), range);
     CHECK(gpu.num_rows == range);
-    CHECK(gpu.indices.to_vector<int32_t>() == cpu.indices.to_vector<int32_t>());
-    CHECK(gpu.rows.to_vector<float>() == cpu.rows.to_vector<float>());
-    const ops::RowSparse again = ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), range);
-    CHECK(again.rows.to_vector<float>() == gpu.rows.to_vector<float>());
+    CHECK(gpu.indices.numel() == b);  // the worst case: one row per index
+    CHECK(gpu.rows.shape() == Shape{b, d});
+    const ops::RowSparse valid = valid_part(gpu);
+    CHECK(valid.indices.to_vector<int32_t>() == cpu.indices.to_vector<int32_t>());
+    CHECK(valid.rows.to_vector<float>() == cpu.rows.to_vector<float>());
+    const ops::RowSparse again = valid_part(ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), range));
+    CHECK(again.rows.to_vector<float>() == valid.rows.to_vector<float>());
   }
-  const Tensor idx = Tensor::from_vector(std::vector<int32_t>{0, 1, 7}, {3}).to(kGpu);
-  CHECK_THROWS_WITH_AS(ops::segment_sum_rows(idx, Tensor::zeros({3, 2}, DType::f32, kGpu), 5),
-                       doctest::Contains("index 7"), Error);
+}
+
+TEST_CASE("cuda add_row_sparse: padded GPU inputs sum to the CPU's result, bit for bit") {
+  const Tensor ia = Tensor::from_vector(random_indices(300, 40, 21), {300});
+  const Tensor ib = Tensor::from_vector(random_indices(200, 40, 22), {200});
+  const Tensor ra = random_tensor<float>({300, 6}, 23), rb = random_tensor<float>({200, 6}, 24);
+  const ops::RowSparse cpu =
+      ops::add_row_sparse(ops::segment_sum_rows(ia, ra, 40), ops::segment_sum_rows(ib, rb, 40));
+  const ops::RowSparse gpu = ops::add_row_sparse(ops::segment_sum_rows(ia.to(kGpu), ra.to(kGpu), 40),
+                                                 ops::segment_sum_rows(ib.to(kGpu), rb.to(kGpu), 40));
+  CHECK_NOTHROW(synchronize(kGpu));  // padding is not a bad index
+  const ops::RowSparse valid = valid_part(gpu);
+  CHECK(valid.indices.to_vector<int32_t>() == cpu.indices.to_vector<int32_t>());
+  CHECK(valid.rows.to_vector<float>() == cpu.rows.to_vector<float>());
 }
 
 TEST_CASE("cuda scatter_add_rows_: bit for bit the CPU, deterministic with many duplicates") {
@@ -146,11 +220,28 @@ TEST_CASE("cuda scatter_add_rows_: bit for bit the CPU, deterministic with many 
   CHECK(gpu64.to_vector<double>() == table64.to_vector<double>());
 }
 
-TEST_CASE("cuda to_dense: the same dense matrix as the CPU") {
+TEST_CASE("cuda to_dense: the same dense matrix as the CPU, padding skipped") {
   const Tensor idx = Tensor::from_vector(random_indices(300, 60, 14), {300});
-  const ops::RowSparse sparse = ops::segment_sum_rows(idx, random_tensor<float>({300, 5}, 15), 60);
+  const Tensor rows = random_tensor<float>({300, 5}, 15);
+  const ops::RowSparse sparse = ops::segment_sum_rows(idx, rows, 60);
   ops::RowSparse on_gpu{sparse.indices.to(kGpu), sparse.rows.to(kGpu), sparse.num_rows};
   CHECK(ops::to_dense(on_gpu).to_vector<float>() == ops::to_dense(sparse).to_vector<float>());
+  // From the GPU's own padded segment sum.
+  CHECK(ops::to_dense(ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), 60)).to_vector<float>() ==
+        ops::to_dense(sparse).to_vector<float>());
+  CHECK_NOTHROW(synchronize(kGpu));
+}
+
+TEST_CASE("cuda axpy_row_sparse_: the plain SGD step of a padded GPU gradient equals the CPU's, bit for bit") {
+  const Tensor idx = Tensor::from_vector(random_indices(300, 60, 16), {300});
+  const Tensor rows = random_tensor<float>({300, 5}, 17);
+  const Tensor table0 = random_tensor<float>({60, 5}, 18);
+  Tensor cpu = table0.clone();
+  ops::axpy_row_sparse_(cpu, -0.125, ops::segment_sum_rows(idx, rows, 60));
+  Tensor gpu = table0.to(kGpu);
+  ops::axpy_row_sparse_(gpu, -0.125, ops::segment_sum_rows(idx.to(kGpu), rows.to(kGpu), 60));  // padded
+  CHECK(gpu.to_vector<float>() == cpu.to_vector<float>());
+  CHECK_NOTHROW(synchronize(kGpu));  // the padding is no fault
 }
 
 TEST_CASE("cuda concat_cols / split_cols / repeat_rows: the same bytes as the CPU") {

@@ -177,6 +177,24 @@ TEST_CASE("fixed seed: identical samples, and independent of the OpenMP thread c
   CHECK(eval(1) == eval(2));
 }
 
+TEST_CASE("sampling_core's host-device helpers: sorted_contains and random_stream, called directly") {
+  // sorted_contains is the membership test a GPU sampling thread runs on a user's sorted items.
+  const int32_t items[] = {0, 3, 3, 7, 20};
+  for (int32_t item = -2; item <= 22; ++item) {
+    CAPTURE(item);
+    const bool present = item == 0 || item == 3 || item == 7 || item == 20;
+    CHECK(sorted_contains(items, 5, item) == present);
+  }
+  CHECK_FALSE(sorted_contains(items, 0, 0));  // an empty list holds nothing
+  CHECK(sorted_contains(items, 1, 0));
+  CHECK_FALSE(sorted_contains(items, 4, 20));  // only the first `count` entries count
+  // A stream: the purpose in the top 8 bits, the counter's low 24 bits below it.
+  CHECK(random_stream(RandomPurpose::train_negatives, 5) == 0xD1000005u);
+  CHECK(random_stream(RandomPurpose::shuffle, 0x1234567u) == 0xD2234567u);
+  CHECK(random_stream(RandomPurpose::eval_negatives) == 0xD3000000u);
+  CHECK(random_stream(RandomPurpose::train_negatives, 1) != random_stream(RandomPurpose::shuffle, 1));
+}
+
 TEST_CASE("pinned draws: the documented counter scheme") {
   // Sample s = p*K + j: attempt 0 is word s%4 of philox_draw(seed, stream(e), s/4); retries use
   // philox_draw(seed, stream(e), s | block << 40), block = 1, 2, ...

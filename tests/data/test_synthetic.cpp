@@ -5,7 +5,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "data/readers.h"
 #include "tests/data/data_test_util.h"
@@ -68,4 +70,50 @@ TEST_CASE("synthetic data: deterministic by seed and thread count; the CSV reads
   CHECK(back.rating == one.rating);
   CHECK(back.timestamp == one.timestamp);
   CHECK(back.items.raw_ids() == one.items.raw_ids());
+}
+
+TEST_CASE("expand_interactions: each user and item split into copies, every history kept") {
+  // A hand-made source: users with interleaved rows, one item rated by everybody.
+  Interactions x;
+  const std::vector<std::tuple<int64_t, int64_t, float, int64_t>> rows = {
+      {10, 100, 4.0f, 5}, {20, 100, 3.0f, 7}, {10, 200, 5.0f, 6}, {30, 300, 1.0f, 9},
+      {20, 300, 2.5f, 8}, {30, 100, 4.5f, 3}, {10, 300, 2.0f, 4}};
+  for (const auto& [u, i, r, t] : rows) {
+    x.user.push_back(x.users.insert(u));
+    x.item.push_back(x.items.insert(i));
+    x.rating.push_back(r);
+    x.timestamp.push_back(t);
+  }
+  ExpandConfig config;
+  config.user_factor = 3;
+  config.item_factor = 4;
+  config.seed = 5;
+  const Interactions y = expand_interactions(x, config);
+  CHECK(y.size() == x.size() * 3);
+  CHECK(y.num_users() == 9);
+  CHECK(y.num_items() == 12);
+  // Reference: copy a of user u holds exactly u's rows, in file order, each on some copy of its item.
+  int64_t row = 0;
+  std::map<int32_t, std::set<int32_t>> copies_of_item_per_user;  // (u) -> item copies its users took
+  for (int32_t u = 0; u < x.num_users(); ++u)
+    for (int32_t a = 0; a < 3; ++a)
+      for (int64_t r = 0; r < x.size(); ++r) {
+        if (x.user[r] != u) continue;
+        REQUIRE(row < y.size());
+        CHECK(y.user[row] == u * 3 + a);
+        CHECK(y.item[row] / 4 == x.item[r]);
+        CHECK(y.rating[row] == x.rating[r]);
+        CHECK(y.timestamp[row] == x.timestamp[r]);
+        CHECK(y.users.raw(y.user[row]) == y.user[row] + 1);
+        // item_factor >= user_factor: the copies of one user never share a copy of an item.
+        CHECK(copies_of_item_per_user[u].insert(y.item[row]).second);
+        ++row;
+      }
+  CHECK(row == y.size());
+  // Deterministic by seed; another seed moves some ratings to other item copies.
+  CHECK(expand_interactions(x, config).item == y.item);
+  config.seed = 6;
+  CHECK(expand_interactions(x, config).item != y.item);
+  config.user_factor = 0;
+  CHECK_THROWS_WITH_AS(expand_interactions(x, config), doctest::Contains("factors must be >= 1"), ncf::Error);
 }

@@ -20,18 +20,7 @@ using ncf::DType;
 using ncf::Shape;
 using ncf::Tensor;
 
-// A fresh folder under /tmp, removed (with its files) when the test ends.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/ncf_checkpoint_XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    REQUIRE(made != nullptr);
-    path = made;
-  }
-  ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using ncf::test::TempDir;
 
 // The message of the ncf::Error that `fn` throws ("" when it throws none).
 template <class Fn>
@@ -67,7 +56,7 @@ std::string float_bytes(const std::vector<float>& values) {
 
 TEST_CASE("safetensors: round trip of f32, f64, i32, u8 in 0-d, 1-d, 2-d and empty shapes, with metadata") {
   TempDir dir;
-  const std::string path = dir.file("model.safetensors");
+  const std::string path = dir.path("model.safetensors");
   const std::vector<float> weights = {0.5f, -1.25f, 3.0f, 1e-7f, -0.0f, 42.0f};
   const std::vector<double> moments = {1.0 / 3.0, -2.5e-300, 7.0};
   const std::vector<int32_t> step = {123456789};
@@ -111,7 +100,7 @@ TEST_CASE("safetensors: round trip of f32, f64, i32, u8 in 0-d, 1-d, 2-d and emp
 
 TEST_CASE("safetensors: the header layout byte for byte") {
   TempDir dir;
-  const std::string path = dir.file("tiny.safetensors");
+  const std::string path = dir.path("tiny.safetensors");
   ncf::save_safetensors(path,
                         {{"a", Tensor::from_vector(std::vector<float>{1.0f, 2.0f}, Shape{2})},
                          {"b", Tensor::from_vector(std::vector<int32_t>{7, 8, 9}, Shape{1, 3})}},
@@ -135,7 +124,7 @@ TEST_CASE("safetensors: the header layout byte for byte") {
 
 TEST_CASE("safetensors: every corrupt file gives an error naming the file and the fault") {
   TempDir dir;
-  const std::string path = dir.file("bad.safetensors");
+  const std::string path = dir.path("bad.safetensors");
   const std::string data8 = float_bytes({1.0f, 2.0f});
   auto load_error = [&] { return error_of([&] { (void)ncf::load_safetensors(path); }); };
   auto expect = [&](const std::string& part) {
@@ -146,7 +135,7 @@ TEST_CASE("safetensors: every corrupt file gives an error naming the file and th
   };
 
   SUBCASE("missing file") {
-    CHECK(contains(error_of([&] { (void)ncf::load_safetensors(dir.file("none")); }), dir.file("none")));
+    CHECK(contains(error_of([&] { (void)ncf::load_safetensors(dir.path("none")); }), dir.path("none")));
   }
   SUBCASE("shorter than the length field") {
     ncf::write_file_atomically(path, "abc");
@@ -220,7 +209,7 @@ TEST_CASE("safetensors: every corrupt file gives an error naming the file and th
 
 TEST_CASE("safetensors: a failed save leaves the previous file intact and no temporary behind") {
   TempDir dir;
-  const std::string path = dir.file("model.safetensors");
+  const std::string path = dir.path("model.safetensors");
   const std::vector<float> original = {1, 2, 3};
   ncf::save_safetensors(path, {{"w", Tensor::from_vector(original, Shape{3})}}, {{"epoch", "1"}});
   const std::string before = ncf::read_file(path);
@@ -258,7 +247,7 @@ TEST_CASE("safetensors: a failed save leaves the previous file intact and no tem
                     std::runtime_error);
   }
   SUBCASE("the target folder does not exist") {
-    const std::string elsewhere = dir.file("no/such/folder/model.safetensors");
+    const std::string elsewhere = dir.path("no/such/folder/model.safetensors");
     CHECK(contains(error_of([&] { ncf::save_safetensors(elsewhere, {{"w", replacement}}); }), elsewhere));
   }
 
@@ -271,7 +260,7 @@ TEST_CASE("safetensors: a failed save leaves the previous file intact and no tem
 
 TEST_CASE("write_file_atomically writes, replaces, and reports the file it could not write") {
   TempDir dir;
-  const std::string path = dir.file("metrics.json");
+  const std::string path = dir.path("metrics.json");
   ncf::write_file_atomically(path, "{\"a\": 1}\n");
   CHECK(ncf::read_file(path) == "{\"a\": 1}\n");
   ncf::write_file_atomically(path, "");
@@ -280,8 +269,8 @@ TEST_CASE("write_file_atomically writes, replaces, and reports the file it could
   CHECK(ncf::read_file(path).size() == 7);
   CHECK_FALSE(ncf::is_regular_file(ncf::temporary_path_for(path)));
 
-  CHECK(contains(error_of([&] { ncf::write_file_atomically(dir.path, "x"); }), "is a folder"));
-  CHECK(contains(error_of([&] { (void)ncf::read_file(dir.file("absent.txt")); }), dir.file("absent.txt")));
-  CHECK(ncf::is_directory(dir.path));
-  CHECK_FALSE(ncf::is_regular_file(dir.path));
+  CHECK(contains(error_of([&] { ncf::write_file_atomically(dir.dir(), "x"); }), "is a folder"));
+  CHECK(contains(error_of([&] { (void)ncf::read_file(dir.path("absent.txt")); }), dir.path("absent.txt")));
+  CHECK(ncf::is_directory(dir.dir()));
+  CHECK_FALSE(ncf::is_regular_file(dir.dir()));
 }

@@ -9,26 +9,13 @@
 
 #include "base/files.h"
 #include "recsys/config.h"
+#include "tests/test_util.h"
 
 namespace {
 
 using nlohmann::json;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char pattern[] = "/tmp/ncf_config_XXXXXX";
-    const char* made = ::mkdtemp(pattern);
-    REQUIRE(made != nullptr);
-    path = made;
-  }
-  ~TempDir() { (void)std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-  void touch(const std::string& name, const std::string& contents = "x") const {
-    (void)std::system(("mkdir -p \"$(dirname '" + file(name) + "')\"").c_str());
-    ncf::write_file_atomically(file(name), contents);
-  }
-};
+using ncf::test::TempDir;
 
 const std::string kSource = "apps/configs/x.json";
 
@@ -208,7 +195,7 @@ TEST_CASE("config: out-of-range values") {
 
 TEST_CASE("config: enum values, with a suggestion for near misses") {
   CHECK(parse_error({{"model", {{"type", "nuemf"}}}}) ==
-        "apps/configs/x.json: model.type must be one of \"gmf\", \"mlp\", \"neumf\", \"mf\", "
+        "apps/configs/x.json: model.type must be one of \"gmf\", \"mlp\", \"neumf\", \"dot\", \"ials\", \"ease\", \"mf\", "
         "\"mlp_regressor\", \"itempop\", got \"nuemf\"; did you mean \"neumf\"?");
   CHECK_MESSAGE_HAS(parse_error({{"data", {{"format", "movielens-data"}}}}),
                     "did you mean \"movielens-dat\"?");
@@ -273,17 +260,17 @@ TEST_CASE("config: rules that would otherwise fail late or report a meaningless 
 
 TEST_CASE("config: a key twice in one object and deep nesting are named errors, not silent or a crash") {
   TempDir dir;
-  dir.touch("dup.json", "{\n  \"train\": {\"epochs\": 3,\n             \"epochs\": 30}\n}\n");
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.file("dup.json")); }),
+  dir.file("dup.json", "{\n  \"train\": {\"epochs\": 3,\n             \"epochs\": 30}\n}\n");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.path("dup.json")); }),
                     "dup.json:3:14: key \"epochs\" appears twice in one object (first at 2:13)");
   // The same name in two objects, in an array of objects, or in a comment is fine.
-  dir.touch("fine.json",
+  dir.file("fine.json",
             "{\"data\": {\"seed\": 1}, \"train\": {\"seed\": 2, \"x\": [{\"a\": 1}, {\"a\": 2}]},\n"
             " // \"train\": 1\n \"eval\": {\"k\": \"\\\"k\"}}");
-  CHECK(ncf::recsys::load_config_json(dir.file("fine.json"))["eval"]["k"] == "\"k");
+  CHECK(ncf::recsys::load_config_json(dir.path("fine.json"))["eval"]["k"] == "\"k");
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  dir.touch("deep.json", "{\"train\": " + deep + "}");
-  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.file("deep.json")); }),
+  dir.file("deep.json", "{\"train\": " + deep + "}");
+  CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::load_config_json(dir.path("deep.json")); }),
                     "deep.json:1:42: nesting deeper than 32 levels");
   json j = json::object();
   CHECK_MESSAGE_HAS(config_error_of([&] { ncf::recsys::apply_override(j, "train.epochs=" + deep); }),
@@ -348,8 +335,10 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   for (const char* section : {"data", "model", "train", "eval"}) CHECK(defaults.contains(section));
   CHECK(defaults["data"].size() == 14);
   CHECK(defaults["data"]["csv"].size() == 6);
-  CHECK(defaults["model"].size() == 6);
-  CHECK(defaults["train"].size() == 11);
+  CHECK(defaults["model"].size() == 9);
+  CHECK(defaults["model"]["ials"].size() == 3);
+  CHECK(defaults["model"]["init_std"].is_null());
+  CHECK(defaults["train"].size() == 12);
   CHECK(defaults["eval"].size() == 5);
   CHECK(defaults["data"]["titles"].is_null());
   CHECK(defaults["model"]["pretrain"].is_null());
@@ -372,69 +361,69 @@ TEST_CASE("config: to_json holds every key and round-trips") {
 
 TEST_CASE("config: files are checked against the project root") {
   TempDir root;
-  root.touch("datasets/ml-100k/u.data");
-  root.touch("datasets/ml-100k/u.item");
+  root.file("datasets/ml-100k/u.data", "x");
+  root.file("datasets/ml-100k/u.item", "x");
   auto config = [&](const json& j) { return ncf::recsys::parse_config(j, kSource); };
   auto files_error = [&](const json& j) {
-    return config_error_of([&] { ncf::recsys::check_config_files(config(j), root.path); });
+    return config_error_of([&] { ncf::recsys::check_config_files(config(j), root.dir()); });
   };
 
   CHECK(files_error({{"data", {{"titles", "datasets/ml-100k/u.item"}}}}).empty());
-  CHECK(ncf::recsys::resolve_path("datasets/x", root.path) == root.path + "/datasets/x");
-  CHECK(ncf::recsys::resolve_path("/abs/x", root.path) == "/abs/x");
-  CHECK(ncf::recsys::resolve_path("x", root.path + "/") == root.path + "/x");
+  CHECK(ncf::recsys::resolve_path("datasets/x", root.dir()) == root.dir() + "/datasets/x");
+  CHECK(ncf::recsys::resolve_path("/abs/x", root.dir()) == "/abs/x");
+  CHECK(ncf::recsys::resolve_path("x", root.dir() + "/") == root.dir() + "/x");
 
   const std::string missing_data = files_error({{"data", {{"path", "datasets/ml-1m/ratings.dat"}}}});
   CHECK_MESSAGE_HAS(missing_data, "apps/configs/x.json: data.path \"datasets/ml-1m/ratings.dat\"");
-  CHECK_MESSAGE_HAS(missing_data, root.path + "/datasets/ml-1m/ratings.dat not found");
+  CHECK_MESSAGE_HAS(missing_data, root.dir() + "/datasets/ml-1m/ratings.dat not found");
   CHECK_MESSAGE_HAS(missing_data, "make data NAME=ml-1m");
   CHECK_MESSAGE_HAS(files_error({{"data", {{"titles", "nope.item"}}}}), "data.titles \"nope.item\"");
 
   // Absolute paths are used as they are.
-  CHECK(files_error({{"data", {{"path", root.file("datasets/ml-100k/u.data")}}}}).empty());
+  CHECK(files_error({{"data", {{"path", root.path("datasets/ml-100k/u.data")}}}}).empty());
 
   // Format ncf: a prefix naming three files.
   const json ncf_json = {{"data", {{"format", "ncf"}, {"path", "datasets/ncf/ml-1m"}}}};
-  root.touch("datasets/ncf/ml-1m.train.rating");
-  root.touch("datasets/ncf/ml-1m.test.rating");
+  root.file("datasets/ncf/ml-1m.train.rating", "x");
+  root.file("datasets/ncf/ml-1m.test.rating", "x");
   CHECK_MESSAGE_HAS(files_error(ncf_json), "ml-1m.test.negative not found");
-  root.touch("datasets/ncf/ml-1m.test.negative");
+  root.file("datasets/ncf/ml-1m.test.negative", "x");
   CHECK(files_error(ncf_json).empty());
 
   // Pretrain run folders must exist and hold a checkpoint.
   const json pre = {{"model", {{"pretrain", {{"gmf", "runs/gmf"}, {"mlp", "runs/mlp"}}}}}};
   CHECK_MESSAGE_HAS(files_error(pre), "model.pretrain.gmf \"runs/gmf\": run folder");
-  root.touch("runs/gmf/model.safetensors");
-  (void)::mkdir(root.file("runs/mlp").c_str(), 0755);
+  root.file("runs/gmf/model.safetensors", "x");
+  (void)::mkdir(root.path("runs/mlp").c_str(), 0755);
   CHECK_MESSAGE_HAS(files_error(pre), "model.pretrain.mlp \"runs/mlp\": run folder has no checkpoint");
-  root.touch("runs/mlp/model.safetensors");
+  root.file("runs/mlp/model.safetensors", "x");
   CHECK(files_error(pre).empty());
 }
 
 TEST_CASE("config: load_config_json and load_experiment_config") {
   TempDir root;
-  root.touch("datasets/ml-100k/u.data");
-  root.touch("c.json", "{\n  // comments are allowed\n  \"train\": {\"epochs\": 2}\n}\n");
-  CHECK(ncf::recsys::load_config_json(root.file("c.json"))["train"]["epochs"] == 2);
+  root.file("datasets/ml-100k/u.data", "x");
+  root.file("c.json", "{\n  // comments are allowed\n  \"train\": {\"epochs\": 2}\n}\n");
+  CHECK(ncf::recsys::load_config_json(root.path("c.json"))["train"]["epochs"] == 2);
 
   const auto c =
-      ncf::recsys::load_experiment_config(root.file("c.json"), {"train.epochs=5", "eval.k=20"}, root.path);
+      ncf::recsys::load_experiment_config(root.path("c.json"), {"train.epochs=5", "eval.k=20"}, root.dir());
   CHECK(c.train.epochs == 5);
   CHECK(c.eval.k == 20);
-  CHECK(c.source == root.file("c.json"));
+  CHECK(c.source == root.path("c.json"));
 
-  root.touch("bad.json", "{\n  \"train\": {\"epochs\": 2,}\n}\n");
+  root.file("bad.json", "{\n  \"train\": {\"epochs\": 2,}\n}\n");
   const std::string bad =
-      config_error_of([&] { (void)ncf::recsys::load_config_json(root.file("bad.json")); });
-  CHECK_MESSAGE_HAS(bad, root.file("bad.json") + ":2:");
+      config_error_of([&] { (void)ncf::recsys::load_config_json(root.path("bad.json")); });
+  CHECK_MESSAGE_HAS(bad, root.path("bad.json") + ":2:");
   CHECK_MESSAGE_HAS(bad, "invalid JSON");
-  CHECK_MESSAGE_HAS(config_error_of([&] { (void)ncf::recsys::load_config_json(root.file("none.json")); }),
-                    "config file " + root.file("none.json") + " not found");
+  CHECK_MESSAGE_HAS(config_error_of([&] { (void)ncf::recsys::load_config_json(root.path("none.json")); }),
+                    "config file " + root.path("none.json") + " not found");
 
-  root.touch("typo.json", R"({"train": {"epoch": 3}})");
+  root.file("typo.json", R"({"train": {"epoch": 3}})");
   CHECK(config_error_of(
-            [&] { (void)ncf::recsys::load_experiment_config(root.file("typo.json"), {}, root.path); }) ==
-        "unknown key \"train.epoch\" in " + root.file("typo.json") + "; did you mean \"train.epochs\"?");
+            [&] { (void)ncf::recsys::load_experiment_config(root.path("typo.json"), {}, root.dir()); }) ==
+        "unknown key \"train.epoch\" in " + root.path("typo.json") + "; did you mean \"train.epochs\"?");
 }
 
 TEST_CASE("edit_distance") {
@@ -443,4 +432,29 @@ TEST_CASE("edit_distance") {
   CHECK(ncf::recsys::edit_distance("kitten", "sitting") == 3);
   CHECK(ncf::recsys::edit_distance("abc", "") == 3);
   CHECK(ncf::recsys::edit_distance("trian", "train") == 1);  // a transposition is one edit
+}
+
+TEST_CASE("config: the baselines' keys and their cross-key rules") {
+  const ncf::recsys::ExperimentConfig c = ncf::recsys::parse_config(
+      {{"model", {{"type", "ials"}, {"factors", 64}, {"ials", {{"unobserved_weight", 0.2}, {"regularization", 0.01},
+                                                               {"frequency_exponent", 1.0}}}}},
+       {"train", {{"epochs", 16}}}},
+      kSource);
+  CHECK(c.model.type == ncf::recsys::ModelType::ials);
+  CHECK(c.model.ials.unobserved_weight == 0.2);
+  CHECK(c.model.ials.regularization == 0.01);
+  CHECK(c.model.ials.frequency_exponent == 1.0);
+  const ncf::recsys::ExperimentConfig dot = ncf::recsys::parse_config(
+      {{"model", {{"type", "dot"}, {"init_std", 0.1}}}, {"train", {{"loss", "bpr"}, {"negatives", 1}}}}, kSource);
+  CHECK(dot.model.init_std == 0.1);
+  CHECK(dot.train.loss == ncf::recsys::TrainLoss::bpr);
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"type", "ease"}}}, {"train", {{"epochs", 3}}}}),
+                    "train.epochs must be 1, got 3");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"type", "ials"}}}, {"train", {{"loss", "bpr"}}}}),
+                    "train.loss \"bpr\" trains a ranking model by gradient");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"type", "dot"}}}, {"train", {{"loss", "bpr"}, {"negatives", 0}}}}),
+                    "train.negatives must be >= 1");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"ials", {{"unobserved_weight", -1}}}}}}), "model.ials.unobserved_weight");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"ease_lambda", 0}}}}), "model.ease_lambda");
+  CHECK_MESSAGE_HAS(parse_error({{"train", {{"loss", "hinge"}}}}), "train.loss");
 }

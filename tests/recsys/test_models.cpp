@@ -31,7 +31,7 @@ recsys::ModelShape tiny_shape(const std::string& type) {
 TEST_CASE("gradcheck of every model's forward with respect to all of its parameters") {
   const Tensor users = Tensor::from_vector<int32_t>({0, 3, 1, 3, 2}, {5});
   const Tensor items = Tensor::from_vector<int32_t>({5, 0, 2, 2, 4}, {5});
-  for (const std::string type : {"gmf", "mlp", "neumf", "mf", "mlp_regressor"}) {
+  for (const std::string type : {"gmf", "mlp", "neumf", "dot", "ials", "mf", "mlp_regressor"}) {
     INFO("model " << type);
     nn::ParameterFactory factory{Device::cpu(), DType::f64, 11};
     recsys::ModelShape shape = tiny_shape(type);
@@ -125,6 +125,35 @@ TEST_CASE("full ranking leaves the user's training items out, even when they sco
   CHECK(full.hr == 1.0);
 }
 
+TEST_CASE("evaluation does not depend on how rows are chunked and grouped for the transfer to the host") {
+  // Scores from a hash of (user, item) with many ties; chunk and transfer sizes that split users
+  // across many groups (the two host buffers alternate) must give the same metrics as one group.
+  const data::ImplicitDataset d = test::banded_dataset(61, 47, 20);
+  const recsys::Scorer hashed = [](const Tensor& users, const Tensor& items) {
+    const std::vector<int32_t> u = users.to_vector<int32_t>(), i = items.to_vector<int32_t>();
+    std::vector<float> s(u.size());
+    for (size_t r = 0; r < u.size(); ++r) s[r] = static_cast<float>((u[r] * 31 + i[r] * 17) % 13);
+    return Tensor::from_vector(s, {static_cast<int64_t>(s.size())});
+  };
+  auto same = [](const recsys::RankingMetrics& a, const recsys::RankingMetrics& b) {
+    return a.users == b.users && a.hr == b.hr && a.ndcg == b.ndcg && a.mrr == b.mrr && a.auc == b.auc;
+  };
+  const recsys::Evaluator whole(d, Device::cpu(), 10, recsys::Evaluator::Heldout::test, 1 << 20, 1 << 24);
+  const recsys::RankingMetrics sampled = whole.sampled(hashed), full = whole.full_ranking(hashed);
+  CHECK(sampled.users == 61);
+  CHECK(sampled.hr > 0.0);
+  CHECK(sampled.hr < 1.0);
+  for (const auto& [chunk, transfer] :
+       std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {50, 0}, {50, 200}, {100, 1000}, {1, 1}, {47, 94}}) {
+    CAPTURE(chunk);
+    CAPTURE(transfer);
+    const recsys::Evaluator split(d, Device::cpu(), 10, recsys::Evaluator::Heldout::test, chunk, transfer);
+    CHECK(same(split.sampled(hashed), sampled));
+    CHECK(same(split.full_ranking(hashed), full));
+    CHECK(same(split.sampled(hashed), sampled));  // the kept buffers serve a second call
+  }
+}
+
 TEST_CASE("ItemPop ranks the most popular items first") {
   // Item i is trained on by i + 1 users; each test item is the most popular item a user has not seen,
   // and its negatives are less popular: ItemPop must put it first for everyone (least popular first
@@ -155,7 +184,8 @@ TEST_CASE("recommend returns the best unseen items, never a trained one") {
     for (int32_t i : items.to_vector<int32_t>()) s.push_back(static_cast<float>(i));
     return Tensor::from_vector(s, {items.numel()});
   };
-  const std::vector<recsys::Recommendation> top = recsys::recommend(by_id, d, 0, 5, Device::cpu());
+  const std::vector<recsys::Recommendation> top = recsys::recommend(
+      recsys::pairwise_block_scorer(by_id, d.num_items, Device::cpu()), d, 0, 5, Device::cpu());
   REQUIRE(top.size() == 5);
   for (size_t j = 0; j < top.size(); ++j) {
     CHECK(!d.user_trained_on(0, top[j].item));

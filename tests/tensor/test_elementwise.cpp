@@ -82,10 +82,11 @@ TEST_CASE("log_sigmoid stays finite and correct at extreme inputs") {
   }
 }
 
-TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), scalar") {
+TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), column broadcast (rows, 1), scalar") {
   const int64_t rows = 37, cols = 13;
   const auto a_raw = test_values(rows * cols, -3.0, 3.0, 1);
   const auto row_raw = test_values(cols, 0.5, 2.0, 2);
+  const auto column_raw = test_values(rows, 0.5, 2.0, 8);
   const auto full_raw = test_values(rows * cols, 0.5, 2.0, 3);
   auto reference = [](ops::BinaryOp op, double a, double b) {
     switch (op) {
@@ -102,18 +103,21 @@ TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), scalar")
     CAPTURE(static_cast<int>(op));
     // f64: exact up to one rounding, so the reference (one rounding in double) agrees to 1e-15.
     const Tensor a = make<double>(a_raw, Shape{rows, cols});
-    std::vector<double> want_same, want_row, want_scalar;
+    std::vector<double> want_same, want_row, want_column, want_scalar;
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c) {
         const double av = a_raw[r * cols + c];
         want_same.push_back(reference(op, av, full_raw[r * cols + c]));
         want_row.push_back(reference(op, av, row_raw[c]));
+        want_column.push_back(reference(op, av, column_raw[r]));
         want_scalar.push_back(reference(op, av, 1.75));
       }
     NCF_CHECK_CLOSE(values_of(ops::binary(op, a, make<double>(full_raw, Shape{rows, cols}))), want_same, 0,
                     1e-15);
     NCF_CHECK_CLOSE(values_of(ops::binary(op, a, make<double>(row_raw, Shape{cols}))), want_row, 0, 1e-15);
     NCF_CHECK_CLOSE(values_of(ops::binary(op, a, make<double>(row_raw, Shape{1, cols}))), want_row, 0, 1e-15);
+    NCF_CHECK_CLOSE(values_of(ops::binary(op, a, make<double>(column_raw, Shape{rows, 1}))), want_column, 0,
+                    1e-15);
     NCF_CHECK_CLOSE(values_of(ops::binary(op, a, make<double>({1.75}, Shape{1}))), want_scalar, 0, 1e-15);
     // f32: the same, within float rounding.
     const Tensor af = make<float>(a_raw, Shape{rows, cols});
@@ -133,11 +137,19 @@ TEST_CASE("binary ops: same shape, row broadcast (cols,) and (1, cols), scalar")
   NCF_CHECK_CLOSE(
       values_of(ops::add(make<double>(big, Shape{big_rows, big_cols}), make<double>(bias, Shape{big_cols}))),
       want_big, 0, 1e-15);
+  // And a large column broadcast.
+  const auto per_row = test_values(big_rows, -1.0, 1.0, 9);
+  std::vector<double> want_column_big;
+  for (int64_t i = 0; i < big_rows * big_cols; ++i) want_column_big.push_back(big[i] * per_row[i / big_cols]);
+  NCF_CHECK_CLOSE(values_of(ops::mul(make<double>(big, Shape{big_rows, big_cols}),
+                                     make<double>(per_row, Shape{big_rows, 1}))),
+                  want_column_big, 0, 1e-15);
 }
 
 TEST_CASE("binary ops reject shapes that do not broadcast, naming both shapes") {
   const Tensor a = Tensor::zeros(Shape{4, 3});
-  for (const Shape& bad : {Shape{4}, Shape{3, 4}, Shape{2, 3}, Shape{4, 1}, Shape{1, 1, 3}}) {
+  for (const Shape& bad :
+       {Shape{4}, Shape{3, 4}, Shape{2, 3}, Shape{3, 1}, Shape{4, 2}, Shape{4, 1, 1}, Shape{1, 1, 3}}) {
     try {
       ops::add(a, Tensor::zeros(bad));
       FAIL("no error for b " << bad);

@@ -1,4 +1,4 @@
-// gather_rows, segment_sum_rows, scatter_add_rows_ and to_dense on the CPU against plain loops:
+// gather_rows, segment_sum_rows, scatter_add_rows_, axpy_row_sparse_ and to_dense on the CPU against plain loops:
 // values, the order duplicates are summed in (checked to the bit against a loop that adds in
 // original order), empty inputs and the error messages.
 #include <doctest/doctest.h>
@@ -163,6 +163,69 @@ TEST_CASE("to_dense: rows placed at their indices, zeros elsewhere") {
   CHECK(dense.to_vector<float>() == std::vector<float>{1, 2, 0, 0, 0, 0, 3, 4, 0, 0});
   sparse.num_rows = 3;
   CHECK_THROWS_WITH_AS(ops::to_dense(sparse), doctest::Contains("index 3"), Error);
+}
+
+TEST_CASE("axpy_row_sparse_: table rows move by alpha times their row, others untouched") {
+  const int64_t rows = 6, d = 3;
+  const std::vector<float> table0 = random_values<float>(rows * d, 11);
+  const std::vector<float> grad = random_values<float>(3 * d, 12);
+  ops::RowSparse sparse;
+  sparse.indices = Tensor::from_vector(std::vector<int32_t>{0, 2, 5}, {3});
+  sparse.rows = Tensor::from_vector(grad, {3, d});
+  sparse.num_rows = rows;
+  Tensor table = Tensor::from_vector(table0, {rows, d});
+  ops::axpy_row_sparse_(table, -0.25, sparse);
+  // Reference: the dense update table + alpha * to_dense(sparse), element by element in float.
+  std::vector<float> want = table0;
+  const std::vector<int32_t> idx{0, 2, 5};
+  for (int64_t s = 0; s < 3; ++s)
+    for (int64_t c = 0; c < d; ++c) want[idx[s] * d + c] += -0.25f * grad[s * d + c];
+  CHECK(table.to_vector<float>() == want);  // one product and one add per element: exact
+  sparse.num_rows = 5;
+  CHECK_THROWS_WITH_AS(ops::axpy_row_sparse_(table, 1.0, sparse), doctest::Contains("5 rows"), Error);
+  sparse.num_rows = rows;
+  sparse.indices = Tensor::from_vector(std::vector<int32_t>{0, 6, 5}, {3});
+  CHECK_THROWS_WITH_AS(ops::axpy_row_sparse_(table, 1.0, sparse), doctest::Contains("index 6"), Error);
+}
+
+TEST_CASE(
+    "bad indices (past the table, negative) are rejected before anything changes, by name and position") {
+  // Index 130 of a 100-row table: the case the GPU's low-bit sort got wrong (130 & 127 == 2).
+  const int64_t rows = 100, d = 3;
+  const std::vector<float> table0(static_cast<size_t>(rows * d), 1.0f);
+  for (const int32_t bad : {130, 100, -1}) {
+    CAPTURE(bad);
+    const Tensor idx = Tensor::from_vector(std::vector<int32_t>{2, bad, 2, 2}, {4});
+    const Tensor values = Tensor::from_vector(std::vector<float>(12, 0.5f), {4, d});
+    const std::string named = "index " + std::to_string(bad) + " at position 1";
+    Tensor table = Tensor::from_vector(table0, {rows, d});
+    CHECK_THROWS_WITH_AS(ops::scatter_add_rows_(table, idx, values), doctest::Contains(named.c_str()), Error);
+    CHECK(table.to_vector<float>() == table0);  // nothing was added, row 2 included
+    CHECK_THROWS_WITH_AS(ops::segment_sum_rows(idx, values, rows), doctest::Contains(named.c_str()), Error);
+    CHECK_THROWS_WITH_AS(ops::gather_rows(table, idx), doctest::Contains(named.c_str()), Error);
+  }
+}
+
+TEST_CASE("add_row_sparse: the sum of two row-sparse gradients of one table") {
+  ops::RowSparse a =
+      ops::segment_sum_rows(Tensor::from_vector(std::vector<int32_t>{4, 1, 4}, {3}),
+                            Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2}), 6);
+  ops::RowSparse b =
+      ops::segment_sum_rows(Tensor::from_vector(std::vector<int32_t>{0, 4}, {2}),
+                            Tensor::from_vector(std::vector<float>{10, 20, 30, 40}, {2, 2}), 6);
+  const ops::RowSparse sum = ops::add_row_sparse(a, b);
+  CHECK(sum.num_rows == 6);
+  CHECK(sum.indices.to_vector<int32_t>() == std::vector<int32_t>{0, 1, 4});
+  CHECK(sum.rows.to_vector<float>() == std::vector<float>{10, 20, 3, 4, 1 + 5 + 30, 2 + 6 + 40});
+  // Equal to the dense sum.
+  const std::vector<float> dense_a = ops::to_dense(a).to_vector<float>(),
+                           dense_b = ops::to_dense(b).to_vector<float>();
+  std::vector<float> want(dense_a.size());
+  for (size_t i = 0; i < want.size(); ++i) want[i] = dense_a[i] + dense_b[i];
+  CHECK(ops::to_dense(sum).to_vector<float>() == want);
+  // Different tables are refused.
+  b.num_rows = 7;
+  CHECK_THROWS_AS(ops::add_row_sparse(a, b), Error);
 }
 
 }  // namespace ncf
