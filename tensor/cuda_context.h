@@ -122,7 +122,14 @@ inline unsigned int cuda_blocks_for(int64_t n, int threads_per_block = 256) {
   return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__)
+// A grid-stride loop over n elements: for (i = first_index(); i < n; i += grid_stride()), whatever
+// the grid size cuda_blocks_for chose.
+__device__ __forceinline__ int64_t first_index() {
+  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+}
+__device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
+
 // Records a bad index at `position` of an op's index array (see "Index faults" at the top).
 __device__ __forceinline__ void report_index_fault(CudaIndexFaults* faults, IndexOp op, int64_t position,
                                                    int32_t index) {

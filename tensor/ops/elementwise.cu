@@ -17,11 +17,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ int64_t first_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
-
 template <class T, class F>
 __global__ void map_kernel(const T* __restrict__ in, T* out, int64_t n, F f) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) out[i] = f(in[i]);

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "tensor/cpu_parallel.h"
+#include "tensor/ops/cpu_fma.h"
 #include "tensor/ops/matmul.h"
 
 namespace ncf::ops {
@@ -50,15 +51,6 @@ namespace ncf::ops {
 namespace {
 
 constexpr int64_t kParallelCopy = 1 << 16;  // elements from which a block copy uses the threads
-
-template <class T>
-inline T mul_add(T a, T b, T c) {
-#ifdef __FMA__
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
 
 // x[0:n) . y[0:n) with kLanes partial sums (two AVX2 registers' worth) folded in order 0, 1, ...:
 // the order depends on n only (not on alignment, unlike a compiler's own vectorised reduction).

@@ -38,11 +38,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-__device__ __forceinline__ int64_t first_index() {
-  return static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-}
-__device__ __forceinline__ int64_t grid_stride() { return static_cast<int64_t>(gridDim.x) * blockDim.x; }
-
 __device__ __forceinline__ float fused_mul_add(float a, float b, float c) { return fmaf(a, b, c); }
 __device__ __forceinline__ double fused_mul_add(double a, double b, double c) { return fma(a, b, c); }
 

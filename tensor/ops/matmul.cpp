@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "tensor/cpu_parallel.h"
+#include "tensor/ops/cpu_fma.h"
 
 #ifdef NCF_HAS_CUDA
 #include "tensor/cuda_context.h"
@@ -49,17 +50,6 @@ constexpr int64_t kKC = 256;                   // depth of a block: a kKC x kNR 
 constexpr int64_t kPackedBBytes = 256 * 1024;  // a packed kKC x kNC block of B fits in L2
 constexpr int64_t kMC = 96;                    // rows per block when the rows are not split by thread
 constexpr int64_t kParallelWork = 200 * 1000;  // multiply-adds from which waking threads pays
-
-// a*b + c as one fused multiply-add where the CPU has one (the build uses strict ISO C++, so the
-// compiler does not fuse `a*b + c` on its own); both forms vectorise.
-template <class T>
-inline T mul_add(T a, T b, T c) {
-#ifdef __FMA__
-  return std::fma(a, b, c);
-#else
-  return a * b + c;
-#endif
-}
 
 // A read-only matrix seen through strides: element (r, c) is data[r * row_stride + c * col_stride].
 template <class T>

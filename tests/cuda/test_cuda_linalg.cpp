@@ -22,6 +22,7 @@
 #include "tests/test_util.h"
 
 using namespace ncf;
+using test::random_csr;
 using test::values_of;
 
 namespace {
@@ -33,18 +34,6 @@ double gamma_n(double n, double u) { return n * u / (1.0 - n * u); }
 
 Tensor make(DType dtype, const std::vector<double>& values, const Shape& shape) {
   return dtype == DType::f32 ? test::make<float>(values, shape) : test::make<double>(values, shape);
-}
-
-ops::BinaryCsr random_csr(int64_t rows, int64_t cols, double density, uint64_t seed, Device device) {
-  const std::vector<double> draws = test::test_values(static_cast<size_t>(rows * cols), 0.0, 1.0, seed);
-  std::vector<int64_t> offsets{0};
-  std::vector<int32_t> indices;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c)
-      if (draws[r * cols + c] < density) indices.push_back(static_cast<int32_t>(c));
-    offsets.push_back(static_cast<int64_t>(indices.size()));
-  }
-  return ops::make_binary_csr(offsets, indices, cols, device);
 }
 
 // max over entries of |A - L L^T| / (2 gamma_{k+1} (|L||L^T|)) for each (k x k) matrix of a batch.

@@ -1,6 +1,6 @@
 // Test matrices for the linear-algebra ops: symmetric positive definite matrices with a chosen
 // spectrum, so every tolerance can be written in terms of the condition number, and the norms the
-// error bounds are stated in. Shared by tests/tensor/test_linalg.cpp and tests/cuda.
+// error bounds are stated in; random binary CSR matrices. Shared by tests/tensor/test_linalg.cpp and tests/cuda.
 //
 // random_spd(n, kappa): A = Q diag(d) Q^T with Q orthonormal (modified Gram-Schmidt, twice, of a
 // Gaussian matrix) and eigenvalues d_i = kappa^(i / (n - 1)), geometrically from 1 to kappa: the
@@ -13,7 +13,9 @@
 #include <random>
 #include <vector>
 
+#include "tensor/ops/linalg.h"
 #include "tensor/tensor.h"
+#include "tests/test_util.h"
 
 namespace ncf::test {
 
@@ -79,6 +81,20 @@ inline double relative_difference(const std::vector<double>& a, const std::vecto
   std::vector<double> diff(a.size());
   for (size_t i = 0; i < a.size(); ++i) diff[i] = a[i] - b[i];
   return frobenius(diff) / frobenius(b);
+}
+
+// A random binary CSR on `device`: each of `rows` rows holds each column with probability `density`.
+inline ops::BinaryCsr random_csr(int64_t rows, int64_t cols, double density, uint64_t seed,
+                                 Device device = Device::cpu()) {
+  const std::vector<double> draws = test_values(static_cast<size_t>(rows * cols), 0.0, 1.0, seed);
+  std::vector<int64_t> offsets{0};
+  std::vector<int32_t> indices;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c)
+      if (draws[r * cols + c] < density) indices.push_back(static_cast<int32_t>(c));
+    offsets.push_back(static_cast<int64_t>(indices.size()));
+  }
+  return ops::make_binary_csr(offsets, indices, cols, device);
 }
 
 }  // namespace ncf::test

@@ -30,6 +30,7 @@ namespace ncf {
 namespace {
 
 using test::frobenius;
+using test::random_csr;
 using test::relative_difference;
 using test::unit_roundoff;
 using test::values_of;
@@ -320,21 +321,6 @@ TEST_CASE("gram: a^T a within gamma_m |a|^T |a|, exactly symmetric") {
     }
   }
 }
-
-namespace {
-// A random binary CSR: each of `rows` rows holds each column with probability `density`.
-ops::BinaryCsr random_csr(int64_t rows, int64_t cols, double density, uint64_t seed) {
-  const std::vector<double> draws = test::test_values(static_cast<size_t>(rows * cols), 0.0, 1.0, seed);
-  std::vector<int64_t> offsets{0};
-  std::vector<int32_t> indices;
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c)
-      if (draws[r * cols + c] < density) indices.push_back(static_cast<int32_t>(c));
-    offsets.push_back(static_cast<int64_t>(indices.size()));
-  }
-  return ops::make_binary_csr(offsets, indices, cols);
-}
-}  // namespace
 
 TEST_CASE("csr_gram and csr_matmul: exact against dense products, also on a range of rows") {
   const ops::BinaryCsr x = random_csr(90, 70, 0.2, 31);
