@@ -73,6 +73,10 @@ double DeferredAdam::inv_sqrt_bc2(int64_t k) const {
 // range of gamma, which grows as k goes back) serves every n, and the central moments
 // M_q(n) = sum alpha_k (gamma_k - gamma0)^q grow by one term per n: no cancellation anywhere.
 void DeferredAdam::window_expansions(int64_t end, Expansion* out) const {
+  if (end < 1) {  // no step taken yet: no row is behind, every window is empty
+    for (int64_t n = 0; n <= kWindow; ++n) out[n] = Expansion{};
+    return;
+  }
   const int64_t oldest = std::max<int64_t>(1, end - kWindow + 1);
   auto gamma_of = [&](int64_t k) { return inv_sqrt_bc2(k) / half_decay2_[static_cast<size_t>(end - k)]; };
   const double newest_gamma = gamma_of(end), oldest_gamma = gamma_of(oldest);
