@@ -21,8 +21,9 @@ Variable mul(const Variable& a, const Variable& b);
 Variable scale(const Variable& x, double alpha);
 Variable relu(const Variable& x);
 Variable log_sigmoid(const Variable& x);
-// Inverted dropout with a Philox mask from (seed, stream); identity when p == 0.
-Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream);
+// Inverted dropout with a Philox mask from (seed, stream); identity when p == 0. first_index: the
+// mask counter of x's first element (ops::dropout), for a slice of a larger batch.
+Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream, uint64_t first_index = 0);
 
 // ---- reductions (functions_reduce.cpp)
 Variable sum(const Variable& x);       // (1,)

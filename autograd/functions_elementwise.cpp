@@ -100,12 +100,12 @@ Variable scale(const Variable& x, double alpha) {
 Variable relu(const Variable& x) { return activation(ops::UnaryOp::relu, x); }
 Variable log_sigmoid(const Variable& x) { return activation(ops::UnaryOp::log_sigmoid, x); }
 
-Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream) {
+Variable dropout(const Variable& x, double p, uint64_t seed, uint32_t stream, uint64_t first_index) {
   NCF_CHECK(p >= 0.0 && p < 1.0, "dropout probability must be in [0, 1), got " << p);
   if (p == 0.0) return x;
   auto node = std::make_shared<DropoutNode>();
   node->p = p;
-  Tensor y = ops::dropout(x.value(), p, seed, stream, node->mask);
+  Tensor y = ops::dropout(x.value(), p, seed, stream, node->mask, first_index);
   return make_result(std::move(y), std::move(node), {x});
 }
 

@@ -45,9 +45,17 @@ Variable MLP::forward(const Variable& x) {
   Variable h = x;
   for (Linear* layer : layers_) {
     h = ag::relu(layer->forward(h));
-    if (dropout_ > 0.0 && is_training()) h = ag::dropout(h, dropout_, dropout_seed_, dropout_calls_++);
+    // Element (r, c) draws counter (first_row + r) * cols + c: a slice of a global batch draws
+    // what the whole batch would for its rows (nn::Module::set_first_row).
+    if (dropout_ > 0.0 && is_training())
+      h = ag::dropout(h, dropout_, dropout_seed_, dropout_calls_++,
+                      static_cast<uint64_t>(first_row()) * static_cast<uint64_t>(h.value().dim(1)));
   }
   return h;
+}
+
+void MLP::skip_forward() {
+  if (dropout_ > 0.0 && is_training()) dropout_calls_ += static_cast<uint32_t>(layers_.size());
 }
 
 }  // namespace ncf::nn

@@ -57,6 +57,7 @@ class MLP : public Module {
   MLP(const std::vector<int64_t>& sizes, ParameterFactory& factory, double dropout = 0.0,
       Init init = Init::xavier_uniform, uint64_t dropout_seed = 1);
   Variable forward(const Variable& x);
+  void skip_forward() override;  // the dropout streams a training forward would have used
   size_t depth() const { return layers_.size(); }
   Linear& layer(size_t i) { return *layers_[i]; }
 

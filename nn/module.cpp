@@ -38,6 +38,15 @@ void Module::train(bool on) {
   for (auto& [name, child] : children_) child->train(on);
 }
 
+void Module::set_first_row(int64_t row) {
+  first_row_ = row;
+  for (auto& [name, child] : children_) child->set_first_row(row);
+}
+
+void Module::skip_forward() {
+  for (auto& [name, child] : children_) child->skip_forward();
+}
+
 void Module::to(Device device) {
   for (auto& [name, parameter] : named_parameters()) {
     if (parameter.device() != device) parameter.mutable_value() = parameter.value().to(device);

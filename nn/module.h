@@ -31,11 +31,20 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
+  // Data-parallel training (recsys/distributed.h) runs each forward on a slice of a global batch.
+  // Randomness drawn per row (dropout masks) must then be the single process's for those rows:
+  // set_first_row tells every module where the next forwards' rows start in the global batch, and
+  // skip_forward stands for a forward this process does not run (its slice is empty), moving the
+  // random streams on as that forward would have.
+  void set_first_row(int64_t row);
+  virtual void skip_forward();
+
   // Moves every parameter to `device` (a copy; the old tensors are released).
   void to(Device device);
   void zero_grad();
 
  protected:
+  int64_t first_row() const { return first_row_; }
   // Returns a handle sharing the registered parameter (Variables are shared handles).
   Variable register_parameter(const std::string& name, Tensor value);
   template <class M>
@@ -51,6 +60,7 @@ class Module {
   std::vector<NamedParameter> parameters_;
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
   bool training_ = true;
+  int64_t first_row_ = 0;
 };
 
 }  // namespace ncf::nn

@@ -19,13 +19,17 @@
 // The result equals the single-process gradient up to the order of float sums (each rank sums its
 // slice first), which is why two ranks agree with one to rounding, not to the bit.
 //
-// Evaluation on the sampled protocol is split too: each rank ranks its share of the test users and
-// the per-user ranks are gathered (sampled_metrics). Full ranking (once, on the best epoch) runs on
-// every rank, whole.
+// Evaluation is split too: each rank ranks its share of the test users, on the sampled protocol
+// and in full ranking, and the per-user ranks are gathered (sampled_metrics, full_ranking_metrics):
+// the single process's metrics to the bit, given the same parameters.
 //
 // The communicator is MPI when the build has it (NCF_WITH_MPI) and the process runs under a launcher
-// (mpirun) with more than one rank, or when asked for; else a single process. GPU tensors are staged
-// through host memory here; an NCCL communicator for GPUs is not written yet (docs/distributed.md).
+// (mpirun) with more than one rank, or when asked for; else a single process. GPU ranks (one GPU
+// each) sum their gradients with NCCL where the build has it (NCF_WITH_NCCL; its communicator is
+// bootstrapped through MPI): the dense ones packed into one device buffer and all-reduced, the
+// row-sparse ones all-gathered in their padded GPU form (every rank's block padded to the largest)
+// and combined by the same stable segmented sum, all on the device's stream with no host wait.
+// Without NCCL, GPU tensors are staged through host memory.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +61,18 @@ class Communicator {
   virtual void allgatherv(const int32_t* data, const std::vector<int64_t>& counts, int32_t* out) = 0;
   virtual void allgatherv(const float* data, const std::vector<int64_t>& counts, float* out) = 0;
   virtual void barrier() = 0;
+
+  // Device collectives (NCCL): sums and gathers of GPU tensors where they lie. use_device(d) asks for
+  // them on this rank's GPU d (every rank calls it, each with its own GPU, before any device
+  // collective) and says whether this communicator has them; without them tensors are staged
+  // through host memory.
+  virtual bool use_device(Device device) { return false; }
+  virtual bool has_device_collectives() const { return false; }
+  // `values` (f32, on the device given to use_device) summed over the ranks, in place.
+  virtual void device_allreduce_sum(Tensor& values);
+  // Every rank's `mine` (the same numel and dtype, f32 or i32, on every rank) in rank order into
+  // `all`, which holds size() times as many elements.
+  virtual void device_allgather(const Tensor& mine, Tensor& all);
   // Ends every rank (an error on one rank would otherwise leave the others waiting in a collective).
   [[noreturn]] virtual void abort(int exit_code) = 0;
 };
@@ -89,6 +105,11 @@ int launcher_world_size();
 // Without MPI in the build, either of those is an Error saying the build has no MPI.
 std::unique_ptr<Communicator> make_communicator(bool distributed);
 
+// The GPU a rank trains on: `requested` itself for a single process or the CPU; for several ranks,
+// GPU (local rank mod GPU count), the launcher's node-local rank (Open MPI's
+// OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, SLURM_LOCALID) or else the rank itself.
+Device rank_device(Device requested, const Communicator& communicator);
+
 // Rank `rank`'s contiguous share of the global batch `global`, cut at multiples of `alignment`
 // rows (a BPR group) from the batch's start. Shares differ by at most one group; some may be empty.
 data::BatchRange local_rows(data::BatchRange global, int rank, int size, int64_t alignment = 1);
@@ -102,5 +123,8 @@ void sum_gradients(Communicator& communicator, const std::vector<nn::NamedParame
 // the per-user ranks are gathered in user order and averaged as one process does, so the metrics
 // are the single process's to the bit (given the same parameters). Every rank gets them.
 RankingMetrics sampled_metrics(Communicator& communicator, const Evaluator& evaluator, const Scorer& scorer);
+// Full ranking split the same way: each rank scores every item for its share of the users.
+RankingMetrics full_ranking_metrics(Communicator& communicator, const Evaluator& evaluator,
+                                    const BlockScorer& scorer);
 
 }  // namespace ncf::recsys

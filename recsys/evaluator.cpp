@@ -203,11 +203,22 @@ RankingMetrics Evaluator::full_ranking(const Scorer& scorer) const {
 }
 
 RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
-  const int64_t n_items = data_.num_items, n_users = static_cast<int64_t>(eval_users_.size());
+  std::vector<int64_t> ranks, counts;
+  full_ranking_ranks(scorer, 0, static_cast<int64_t>(eval_users_.size()), ranks, counts);
+  return ranking_metrics(ranks, counts, k_);
+}
+
+void Evaluator::full_ranking_ranks(const BlockScorer& scorer, int64_t user_begin, int64_t user_end,
+                                   std::vector<int64_t>& ranks, std::vector<int64_t>& counts) const {
+  NCF_CHECK(0 <= user_begin && user_begin <= user_end && user_end <= static_cast<int64_t>(eval_users_.size()),
+            "full_ranking_ranks: users [" << user_begin << ", " << user_end << ") out of range for "
+                                          << eval_users_.size() << " evaluation users");
+  const int64_t n_items = data_.num_items, n_users = user_end - user_begin;
   NCF_CHECK(scorer.items == n_items,
             "full ranking: the scorer scores " << scorer.items << " items, the data has " << n_items);
-  std::vector<int64_t> ranks(n_users), counts(n_users);
-  if (n_users == 0 || n_items == 0) return ranking_metrics(ranks, counts, k_);
+  ranks.assign(n_users, 0);
+  counts.assign(n_users, 0);
+  if (n_users == 0 || n_items == 0) return;
   // Every item for a block of users: (users_in_block, n_items) scores at once; whole blocks per
   // group (one transfer).
   const int64_t users_per_chunk = std::max<int64_t>(1, chunk_rows_ / n_items);
@@ -217,7 +228,7 @@ RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
   auto fill = [&](int64_t g, const auto& put) {
     const int64_t first = g * users_per_group, count = std::min(users_per_group, n_users - first);
     for (int64_t c = 0; c < count; c += users_per_chunk) {
-      const auto begin = eval_users_.begin() + first + c;
+      const auto begin = eval_users_.begin() + user_begin + first + c;
       const std::vector<int32_t> users(begin, begin + std::min(users_per_chunk, count - c));
       put(c * n_items, scorer.score(users));
     }
@@ -228,7 +239,7 @@ RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
 #pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
     for (int64_t j = 0; j < count; ++j) {
       const int64_t r = first + j;
-      const int32_t u = eval_users_[r], positive = positives_[r];
+      const int32_t u = eval_users_[user_begin + r], positive = positives_[user_begin + r];
       const float* s = group_scores + j * n_items;
       const float pos_score = s[positive];
       // Walk the items and the user's sorted training items together, skipping the trained ones.
@@ -246,7 +257,6 @@ RankingMetrics Evaluator::full_ranking(const BlockScorer& scorer) const {
     }
   };
   score_in_groups(users_per_group * n_items, groups, fill, rank_group);
-  return ranking_metrics(ranks, counts, k_);
 }
 
 }  // namespace ncf::recsys

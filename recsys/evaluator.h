@@ -54,6 +54,9 @@ class Evaluator {
   RankingMetrics full_ranking(const Scorer& scorer) const;
   // The same with every item's scores for a block of users at a time (e.g. one GEMM for GMF).
   RankingMetrics full_ranking(const BlockScorer& scorer) const;
+  // Full ranking's per-user results for evaluation users [user_begin, user_end), as sampled_ranks.
+  void full_ranking_ranks(const BlockScorer& scorer, int64_t user_begin, int64_t user_end,
+                          std::vector<int64_t>& ranks, std::vector<int64_t>& counts) const;
   int64_t users() const { return static_cast<int64_t>(eval_users_.size()); }
   int64_t k() const { return k_; }
 

@@ -253,7 +253,9 @@ RunResult run_experiment(const RunOptions& options) {
   if (!resuming && lead) folder.check_new(options.overwrite);
 
   // 2. Device, data, trainer; on --resume the checkpoint, checked against the config and the data.
-  const Device device = parse_device(config.train.device);
+  // Several ranks on GPUs: one GPU each (the node-local rank's).
+  const Device device = distributed ? rank_device(parse_device(config.train.device), *ranks)
+                                    : parse_device(config.train.device);
   const std::string device_label = device.str() + " (" + device_name(device) + ")";
   log.line("device: " + device_label +
            (device.is_cpu() && !cuda_available() ? "; no GPU: " + cuda_unavailable_reason() : ""));

@@ -112,26 +112,27 @@ void Trainer::set_communicator(Communicator* communicator) {
     throw ConfigError("model.type " + std::string(to_string(config_.model.type)) +
                       " is solved, not trained by gradient steps; it cannot be split over " + ranks +
                       " (run it in one process)");
-  if (config_.model.dropout > 0.0)
-    throw ConfigError("model.dropout " + std::to_string(config_.model.dropout) + " cannot be split over " +
-                      ranks +
-                      " yet: each rank would draw its dropout masks for its own rows, not the "
-                      "single process's (set model.dropout to 0, or run in one process)");
   fused_dot_ = nullptr;
   if (model_) parameters_ = model_->named_parameters();
+  // GPU ranks sum on the device when the communicator has NCCL; else through host memory.
+  if (device_.is_cuda()) communicator->use_device(device_);
 }
 
 bool Trainer::is_distributed() const { return communicator_ != nullptr && communicator_->size() > 1; }
 
 Tensor Trainer::train_step(const Tensor& users, const Tensor& items, const Tensor& targets) {
-  return step(users, items, targets, 1.0);
+  return step(users, items, targets, 1.0, 0);
 }
 
-Tensor Trainer::step(const Tensor& users, const Tensor& items, const Tensor& targets, double share) {
+Tensor Trainer::step(const Tensor& users, const Tensor& items, const Tensor& targets, double share,
+                     int64_t first_row) {
   if (fused_dot_) return fused_dot_->sgd_step(users, items, targets, config_.train.lr);
   optimizer_->zero_grad();
   Tensor loss_value;
-  if (users.numel() > 0) {
+  if (users.numel() == 0) {
+    model_->skip_forward();  // an empty slice: the dropout streams move on as the other ranks' do
+  } else {
+    model_->set_first_row(first_row);  // dropout draws the global batch's masks for this slice
     const ag::Variable prediction = model_->forward(users, items);
     const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
     ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
@@ -163,7 +164,8 @@ double Trainer::run_batches(const Tensor& users, const Tensor& items, const Tens
                     : range;
     const Tensor batch_loss = step(users.rows(mine.begin, mine.end), items.rows(mine.begin, mine.end),
                                    targets.rows(mine.begin, mine.end),
-                                   static_cast<double>(mine.size()) / static_cast<double>(range.size()));
+                                   static_cast<double>(mine.size()) / static_cast<double>(range.size()),
+                                   mine.begin - range.begin);
     if (mine.size() > 0) ops::axpy_(loss_sum, static_cast<double>(mine.size()), batch_loss);
     done += range.size();
     if (hooks.progress && (done == rows || (done / range.size()) % 64 == 0))
@@ -317,7 +319,12 @@ EpochRecord ImplicitTrainer::evaluate(bool full_ranking) const {
   if (validation_evaluator_) record.validation = sampled(*validation_evaluator_);
   // Every item for every user: a block of users at a time, by the model's fastest path (one GEMM for
   // the bilinear models, one sparse product for EASE; recsys/block_scorer.h).
-  if (full_ranking)
+  // Distributed: each rank scores every item for its share of the users.
+  if (full_ranking && is_distributed())
+    record.full = full_ranking_metrics(*communicator(), *test_evaluator_,
+                                       model_ ? block_scorer(*model_, data_.num_items, device_)
+                                              : pairwise_block_scorer(scorer, data_.num_items, device_));
+  else if (full_ranking)
     record.full = model_ ? test_evaluator_->full_ranking(block_scorer(*model_, data_.num_items, device_))
                          : test_evaluator_->full_ranking(scorer);
   record.eval_seconds = seconds_since(start);

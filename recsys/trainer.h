@@ -115,8 +115,8 @@ class Trainer {
   // Data-parallel training over the communicator's ranks (not owned; null or one rank: this process
   // alone). Each rank trains on its slice of every batch and the gradients are summed over the ranks
   // (recsys/distributed.h); the fused dot-MF step is turned off, since it has no gradient to send.
-  // ConfigError for what cannot be split yet: dropout (its masks are drawn per local row) and the
-  // solved models (iALS, EASE).
+  // Dropout draws, on each rank, the single process's masks for its rows (nn::Module::set_first_row).
+  // ConfigError for what cannot be split: the solved models (iALS, EASE).
   void set_communicator(Communicator* communicator);
   bool is_distributed() const;
   Communicator* communicator() const { return communicator_; }
@@ -152,9 +152,11 @@ class Trainer {
 
  private:
   // train_step with the objective scaled by `share` (this rank's fraction of the global batch) and
-  // the gradients summed over the ranks before the update. An empty slice still takes part in the
-  // sum (with no gradient) and in the update, so every rank takes the same step.
-  Tensor step(const Tensor& users, const Tensor& items, const Tensor& targets, double share);
+  // the gradients summed over the ranks before the update; first_row: where the slice starts in the
+  // global batch. An empty slice still takes part in the sum (with no gradient) and in the update, so
+  // every rank takes the same step.
+  Tensor step(const Tensor& users, const Tensor& items, const Tensor& targets, double share,
+              int64_t first_row);
 
   Communicator* communicator_ = nullptr;
   std::vector<nn::NamedParameter> parameters_;  // the model's, in the order every rank sends them

@@ -231,7 +231,8 @@ Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x) {
 // ("inverted" dropout: evaluation then needs no rescaling). p = 1 drops everything.
 static double dropout_scale(double p) { return p < 1.0 ? 1.0 / (1.0 - p) : 0.0; }
 
-Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask) {
+Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask,
+               uint64_t first_index) {
   check_float(x, "dropout", "input");
   NCF_CHECK(p >= 0.0 && p <= 1.0, "dropout: p must lie in [0, 1], got " << p);
   // Reuse the caller's mask when it already fits (a training loop passes the same one each step).
@@ -240,7 +241,7 @@ Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor
     mask = Tensor::empty(x.shape(), DType::u8, x.device());
   Tensor out = Tensor::empty_like(x);
   if (x.is_cuda()) {
-    NCF_ON_CUDA(cuda_dropout(x, p, seed, stream, mask, out));
+    NCF_ON_CUDA(cuda_dropout(x, p, seed, stream, first_index, mask, out));
     return out;
   }
   const float p_float = static_cast<float>(p);
@@ -251,7 +252,7 @@ Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor
     uint8_t* m = mask.data<uint8_t>();
     cpu_for_chunks(x.numel(), [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        const bool keep = dropout_keep(seed, stream, static_cast<uint64_t>(i), p_float);
+        const bool keep = dropout_keep(seed, stream, first_index + static_cast<uint64_t>(i), p_float);
         m[i] = keep ? 1 : 0;
         o[i] = keep ? in[i] * s : scalar_t(0);
       }

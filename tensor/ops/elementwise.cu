@@ -47,9 +47,9 @@ __global__ void cast_kernel(const In* __restrict__ in, Out* out, int64_t n) {
 
 template <class T>
 __global__ void dropout_kernel(const T* __restrict__ in, T* out, uint8_t* mask, int64_t n, float p, T scale,
-                               uint64_t seed, uint32_t stream) {
+                               uint64_t seed, uint32_t stream, uint64_t counter_of_first) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) {
-    const bool keep = dropout_keep(seed, stream, static_cast<uint64_t>(i), p);
+    const bool keep = dropout_keep(seed, stream, counter_of_first + static_cast<uint64_t>(i), p);
     mask[i] = keep ? 1 : 0;
     out[i] = keep ? in[i] * scale : T(0);
   }
@@ -153,14 +153,15 @@ void cuda_activation_backward(UnaryOp op, const Tensor& grad_out, const Tensor& 
   });
 }
 
-void cuda_dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask, Tensor& out) {
+void cuda_dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, uint64_t counter_of_first,
+                  Tensor& mask, Tensor& out) {
   const int64_t n = x.numel();
   if (n == 0) return;
   NCF_DISPATCH_FLOAT(x.dtype(), "cuda dropout", [&] {
     const scalar_t scale = static_cast<scalar_t>(p < 1.0 ? 1.0 / (1.0 - p) : 0.0);
     dropout_kernel<scalar_t><<<cuda_blocks_for(n, kThreads), kThreads, 0, stream_of(x)>>>(
         x.data<scalar_t>(), out.data<scalar_t>(), mask.data<uint8_t>(), n, static_cast<float>(p), scale, seed,
-        stream);
+        stream, counter_of_first);
     NCF_CUDA_LAUNCH_CHECK("dropout_kernel");
   });
 }

@@ -32,9 +32,12 @@ Tensor cast(const Tensor& x, DType dtype);             // f32 <-> f64 <-> i32 co
 Tensor relu_backward(const Tensor& grad_out, const Tensor& out);       // grad * (out > 0)
 Tensor log_sigmoid_backward(const Tensor& grad_out, const Tensor& x);  // grad * sigmoid(-x)
 
-// Inverted dropout: keep each element with probability 1-p (mask from Philox(seed, stream, i),
-// identical on both devices), scale kept ones by 1/(1-p). `mask` receives the u8 keep mask.
-Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask);
+// Inverted dropout: keep each element with probability 1-p (mask from Philox(seed, stream,
+// first_index + i), identical on both devices), scale kept ones by 1/(1-p). `mask` receives the u8
+// keep mask. first_index: the counter of x's first element, so that a slice of rows starting at row r
+// of a larger batch (first_index = r * cols) draws exactly the mask the whole batch would there.
+Tensor dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask,
+               uint64_t first_index = 0);
 Tensor dropout_backward(const Tensor& grad_out, const Tensor& mask, double p);
 
 }  // namespace ncf::ops

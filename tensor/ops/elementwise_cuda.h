@@ -18,7 +18,8 @@ void cuda_axpy(Tensor& y, double alpha, const Tensor& x);
 void cuda_fill(Tensor& t, double value);
 void cuda_cast(const Tensor& x, Tensor& out);
 void cuda_activation_backward(UnaryOp op, const Tensor& grad_out, const Tensor& saved, Tensor& out);
-void cuda_dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, Tensor& mask, Tensor& out);
+void cuda_dropout(const Tensor& x, double p, uint64_t seed, uint32_t stream, uint64_t counter_of_first,
+                  Tensor& mask, Tensor& out);
 void cuda_dropout_backward(const Tensor& grad_out, const Tensor& mask, double p, Tensor& out);
 
 }  // namespace ncf::ops

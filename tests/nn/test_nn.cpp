@@ -129,3 +129,47 @@ TEST_CASE("a tiny MLP learns XOR on the CPU") {
   CHECK(logits[2] > 0);
   CHECK(logits[3] < 0);
 }
+
+TEST_CASE("MLP dropout on slices of a batch: set_first_row and skip_forward draw one process's masks") {
+  // Two "ranks" train on slices of each global batch. Each one's tower, told where its rows start,
+  // must drop exactly the elements the whole batch's forward drops there; and a forward a rank skips
+  // (its slice is empty) must leave its next forward's masks where they would be.
+  const std::vector<int64_t> sizes = {6, 12, 10};
+  auto tower = [&] {
+    nn::ParameterFactory factory{Device::cpu(), DType::f32, 5};
+    return std::make_unique<nn::MLP>(sizes, factory, 0.4, nn::Init::xavier_uniform, 9);
+  };
+  const auto whole = tower(), first = tower(), second = tower();
+  const auto values = [](int64_t rows, int salt) {
+    std::vector<float> v(static_cast<size_t>(rows * 6));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.37f * static_cast<float>(i) + salt);
+    return Tensor::from_vector(v, {rows, 6});
+  };
+  // Batch 1 is split at its end: the second rank's slice is empty.
+  const std::vector<int64_t> cut = {4, 9, 3, 5};
+  for (int batch = 0; batch < 4; ++batch) {
+    INFO("batch " << batch << ", cut at row " << cut[batch]);
+    const Tensor x = values(9, batch);
+    const std::vector<float> want = whole->forward(Variable(x)).value().to_vector<float>();
+    first->set_first_row(0);
+    std::vector<float> got = first->forward(Variable(x.rows(0, cut[batch]))).value().to_vector<float>();
+    if (cut[batch] == 9) {
+      second->skip_forward();
+    } else {
+      second->set_first_row(cut[batch]);
+      const std::vector<float> rest =
+          second->forward(Variable(x.rows(cut[batch], 9))).value().to_vector<float>();
+      got.insert(got.end(), rest.begin(), rest.end());
+    }
+    CHECK(got == want);
+    int64_t zeros = 0;
+    for (float value : want) zeros += value == 0.0f;
+    CHECK(zeros > 0);  // something was dropped: the comparison is not vacuous
+  }
+  // Without the row offset the second slice would draw the batch's first rows' masks: it differs.
+  const Tensor x = values(9, 7);
+  const std::vector<float> want = whole->forward(Variable(x)).value().to_vector<float>();
+  second->set_first_row(0);
+  const std::vector<float> unshifted = second->forward(Variable(x.rows(4, 9))).value().to_vector<float>();
+  CHECK(unshifted != std::vector<float>(want.begin() + 4 * 10, want.end()));
+}

@@ -272,6 +272,17 @@ TEST_CASE("dropout: mask from Philox, kept values scaled by 1/(1-p), determinist
   for (int64_t i = 0; i < n; ++i) want_g[i] = m[i] ? gv[i] / (1.0 - p) : 0.0;
   NCF_CHECK_CLOSE(gx, want_g, 1e-7, 1e-6);
 
+  // A slice of rows [r0, r1) with first_index r0 * cols draws exactly the whole tensor's mask there
+  // (what a rank training on a slice of a global batch needs).
+  for (const auto& [r0, r1] : std::vector<std::pair<int64_t, int64_t>>{{0, 7}, {7, 2000}, {1333, 1334}}) {
+    INFO("rows [" << r0 << ", " << r1 << ")");
+    Tensor slice_mask;
+    const Tensor slice = ops::dropout(x.rows(r0, r1), p, 77, 5, slice_mask, static_cast<uint64_t>(r0 * 100));
+    CHECK(slice_mask.to_vector<uint8_t>() ==
+          std::vector<uint8_t>(m.begin() + r0 * 100, m.begin() + r1 * 100));
+    CHECK(slice.to_vector<float>() == std::vector<float>(yv.begin() + r0 * 100, yv.begin() + r1 * 100));
+  }
+
   // p = 0 keeps everything unchanged.
   Tensor mask0;
   CHECK(ops::dropout(x, 0.0, 1, 1, mask0).to_vector<float>() == xv);
