@@ -1,8 +1,8 @@
 // sum_gradients on the GPU (recsys/distributed.h): the device path that NCCL runs, checked without
-// NCCL or MPI. A mirror communicator pretends to be rank 0 of two whose partner sends exactly what
-// this rank sends, with device collectives done by copies: every gathered block appears twice and
-// every sum doubles. The result must be twice the CPU's gradient of the same graph, bit for bit
-// (doubling is exact), whatever the padding of the GPU's row-sparse gradients.
+// NCCL or MPI. The mirror communicator (tests/distributed/mirror_communicator.h: rank 0 of two whose
+// partner sends what this rank sends) gets device collectives done by copies: every gathered block
+// appears twice and every sum doubles. The result must be twice the CPU's gradient of the same graph, bit for
+// bit (doubling is exact), whatever the padding of the GPU's row-sparse gradients.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -11,34 +11,23 @@
 #include "recsys/distributed.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/index.h"
+#include "tests/distributed/mirror_communicator.h"
 
 namespace ncf {
 namespace {
 
 const Device kGpu = Device::cuda(0);
 
-class DeviceMirror : public recsys::Communicator {
+// The host mirror plus device collectives done by copies; the device path must not gather on the host.
+class DeviceMirror : public test::MirrorCommunicator {
  public:
-  int rank() const override { return 0; }
-  int size() const override { return 2; }
   std::string describe() const override { return "device mirror"; }
-  void allreduce_sum(float* data, int64_t count) override {
-    for (int64_t i = 0; i < count; ++i) data[i] *= 2;
-  }
-  void allreduce_sum(double* data, int64_t count) override {
-    for (int64_t i = 0; i < count; ++i) data[i] *= 2;
-  }
-  void allgather(const int64_t* data, int64_t count, int64_t* out) override {
-    for (int r = 0; r < 2; ++r) std::copy(data, data + count, out + r * count);
-  }
   void allgatherv(const int32_t*, const std::vector<int64_t>&, int32_t*) override {
     FAIL("the device path must not gather on the host");
   }
   void allgatherv(const float*, const std::vector<int64_t>&, float*) override {
     FAIL("the device path must not gather on the host");
   }
-  void barrier() override {}
-  void abort(int) override { std::abort(); }
 
   bool use_device(Device device) override { return device.is_cuda(); }
   bool has_device_collectives() const override { return true; }

@@ -17,6 +17,7 @@
 
 #include "autograd/functions.h"
 #include "recsys/distributed.h"
+#include "tests/distributed/mirror_communicator.h"
 #include "tests/test_util.h"
 
 using namespace ncf;
@@ -24,38 +25,6 @@ using namespace ncf::recsys;
 using nlohmann::json;
 
 namespace {
-
-// Pretends to be rank 0 of two whose partner sends exactly what this rank sends: every gathered
-// block appears twice and every sum doubles. sum_gradients must then give twice each gradient, in
-// the right parameter, whatever the mix of dense and row-sparse ones.
-class MirrorCommunicator : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 2; }
-  std::string describe() const override { return "mirror"; }
-  void allreduce_sum(float* data, int64_t count) override {
-    for (int64_t i = 0; i < count; ++i) data[i] *= 2;
-  }
-  void allreduce_sum(double* data, int64_t count) override {
-    for (int64_t i = 0; i < count; ++i) data[i] *= 2;
-  }
-  void allgather(const int64_t* data, int64_t count, int64_t* out) override {
-    for (int r = 0; r < 2; ++r) std::copy(data, data + count, out + r * count);
-  }
-  void allgatherv(const int32_t* data, const std::vector<int64_t>& counts, int32_t* out) override {
-    REQUIRE(counts[0] == counts[1]);
-    for (int r = 0; r < 2; ++r) std::copy(data, data + counts[0], out + r * counts[0]);
-  }
-  void allgatherv(const float* data, const std::vector<int64_t>& counts, float* out) override {
-    REQUIRE(counts[0] == counts[1]);
-    for (int r = 0; r < 2; ++r) std::copy(data, data + counts[0], out + r * counts[0]);
-  }
-  void barrier() override {}
-  void abort(int) override {
-    FAIL("abort");
-    std::abort();
-  }
-};
 
 std::string shell_quote(const std::string& s) { return "'" + s + "'"; }
 
@@ -200,7 +169,7 @@ TEST_CASE("sum_gradients: every dense and row-sparse gradient comes back summed,
   const std::vector<float> items_before = ncf::ops::to_dense(items.sparse_grad()).to_vector<float>();
   const std::vector<float> weight_before = weight.grad().to_vector<float>();
 
-  MirrorCommunicator mirror;
+  test::MirrorCommunicator mirror;
   sum_gradients(mirror, {{"users", users}, {"items", items}, {"weight", weight}, {"unused", unused}});
   REQUIRE(users.sparse_grad().indices.defined());
   CHECK(users.sparse_grad().indices.to_vector<int32_t>() == std::vector<int32_t>{1, 4});
