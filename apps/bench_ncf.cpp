@@ -14,6 +14,7 @@
 //   bench_ncf --model paper-f8 --batch 256                 (the paper's NeuMF at its batch size)
 //   bench_ncf --model dle-f64 --batch 1048576              (the large-batch configuration)
 //   bench_ncf --model paper-f8 --ratings 2000000 --device cpu --epoch-rows 500000   (a CPU-sized run)
+//   bench_ncf --model paper-f8 --batch 256 --shuffle groups  (the user-grouped step, batches of 255)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,12 +40,13 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 const char* kUsage =
-    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial|dot-f64|dot-f192] [--batch N] [--device auto|cpu|cuda]\n"
-    "                 [--optimizer adam|lazy_adam|sgd] [--steps N] [--runs N] [--epoch-rows N]\n"
-    "                 [--users N --items N --ratings N] [--json FILE]\n";
+    "usage: bench_ncf [--model paper-f8|paper-f64|dle-f64|tutorial|dot-f64|dot-f192] [--batch N]\n"
+    "                 [--device auto|cpu|cuda] [--optimizer adam|lazy_adam|sgd] [--shuffle rows|groups]\n"
+    "                 [--steps N] [--runs N] [--epoch-rows N] [--users N --items N --ratings N]\n"
+    "                 [--json FILE]\n";
 
 struct Options {
-  std::string model = "paper-f8", device = "auto", json_path = "bench_ncf.json", optimizer;
+  std::string model = "paper-f8", device = "auto", json_path = "bench_ncf.json", optimizer, shuffle = "rows";
   int64_t batch = 256, steps = 200, runs = 5, epoch_rows = 0;
   data::SyntheticConfig data;
 };
@@ -78,7 +80,8 @@ double median(std::vector<double> v) {
 double seconds(clock_type::time_point since) {
   return std::chrono::duration<double>(clock_type::now() - since).count();
 }
-int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::OptimizerKind optimizer_kind) {
+int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::OptimizerKind optimizer_kind,
+                   recsys::ShuffleChoice shuffle) {
   const Device device = parse_device(o.device);
   const std::string device_label = device.str() + " (" + device_name(device) + ")";
   std::printf("bench_ncf: %s, batch %lld, on %s\n", o.model.c_str(), static_cast<long long>(o.batch),
@@ -97,25 +100,33 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
   config.model.layers = shape.layers;
   config.train.batch_size = o.batch;
   config.train.optimizer = optimizer_kind;
+  config.train.shuffle = shuffle;
   recsys::ImplicitTrainer trainer(config, dataset, device);
+  // Rows in groups (a positive and its 4 negatives): the user-grouped step, on batches of whole
+  // groups (the batch size rounded down to a multiple of 5, as the trainer rounds it).
+  const bool grouped = shuffle == recsys::ShuffleChoice::groups;
+  const data::ShuffleMode mode = grouped ? data::ShuffleMode::groups : data::ShuffleMode::rows;
+  const int64_t batch = data::BatchRanges(o.batch, o.batch, grouped ? 5 : 1).batch_size();
+  std::printf("step: %s%s\n", grouped ? "user-grouped, batches of " : "ungrouped",
+              grouped ? (std::to_string(batch) + " rows").c_str() : "");
 
   // Batches of the first epoch, on the device.
-  data::TrainingSampler sampler(dataset, 4, 42);
+  data::TrainingSampler sampler(dataset, 4, 42, mode);
   data::TrainingEpoch epoch = sampler.sample(1);
   const int64_t rows = epoch.size();
   const Tensor users = Tensor::from_vector(epoch.user, {rows}, device);
   const Tensor items = Tensor::from_vector(epoch.item, {rows}, device);
   const Tensor labels = Tensor::from_vector(epoch.label, {rows}, device);
-  const int64_t batches_available = rows / o.batch;
-  NCF_CHECK(batches_available >= 1, "batch " << o.batch << " is larger than an epoch (" << rows << " rows)");
+  const int64_t batches_available = rows / batch;
+  NCF_CHECK(batches_available >= 1, "batch " << batch << " is larger than an epoch (" << rows << " rows)");
   // The trainer's own step on rows [begin, end) of device-resident columns.
   auto train_rows = [&](const Tensor& u, const Tensor& i, const Tensor& y, int64_t begin, int64_t end) {
     trainer.train_step(u.rows(begin, end), i.rows(begin, end), y.rows(begin, end));
   };
   int64_t next = 0;
   auto step = [&]() {
-    const int64_t b = (next++ % batches_available) * o.batch;
-    train_rows(users, items, labels, b, b + o.batch);
+    const int64_t b = (next++ % batches_available) * batch;
+    train_rows(users, items, labels, b, b + batch);
   };
 
   nlohmann::json results = nlohmann::json::array();
@@ -128,7 +139,8 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
                        {"device", device_label},
                        {"config",
                         {{"model", o.model},
-                         {"batch", o.batch},
+                         {"batch", batch},
+                         {"shuffle", o.shuffle},
                          {"users", dataset.num_users},
                          {"items", dataset.num_items},
                          {"train_pairs", dataset.num_train()}}},
@@ -165,7 +177,7 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
   }
   const AllocatorStats after = allocator_for(device).stats();
   const double step_median = median(step_ms);
-  report("train_step", o.batch / (step_median * 1e-3), step_median, step_ms, "samples/s",
+  report("train_step", batch / (step_median * 1e-3), step_median, step_ms, "samples/s",
          {{"per_step", step_counts}});
   std::printf("  allocator: %llu raw allocations during %lld steps, peak %.1f MiB\n",
               static_cast<unsigned long long>(after.raw_allocations - before.raw_allocations),
@@ -180,13 +192,13 @@ int run_benchmarks(const Options& o, const recsys::ModelShape& shape, recsys::Op
   // 2. Whole epochs (or their first epoch_rows rows), sampling and upload included.
   const int64_t epoch_rows = o.epoch_rows > 0 ? std::min(o.epoch_rows, rows) : rows;
   // The trainer's path: the epoch is sampled where the model trains (a kernel on the GPU).
-  data::EpochSampler device_sampler(dataset, 4, 42, device);
+  data::EpochSampler device_sampler(dataset, 4, 42, device, mode);
   data::EpochTensors device_epoch;
   std::vector<double> epoch_ms;
   for (int64_t r = 0; r < std::min<int64_t>(o.runs, 3); ++r) {
     const auto start = clock_type::now();
     device_sampler.sample(static_cast<uint32_t>(2 + r), device_epoch);
-    for (const data::BatchRange range : data::BatchRanges(epoch_rows, o.batch))
+    for (const data::BatchRange range : data::BatchRanges(epoch_rows, batch))
       train_rows(device_epoch.users, device_epoch.items, device_epoch.labels, range.begin, range.end);
     synchronize(device);
     epoch_ms.push_back(seconds(start) * 1e3);
@@ -234,6 +246,7 @@ int main(int argc, char** argv) {
   args.option("--runs", &o.runs, 1, 1000);
   args.option("--epoch-rows", &o.epoch_rows, 0, INT64_MAX);
   args.option("--optimizer", &o.optimizer);
+  args.option("--shuffle", &o.shuffle);
   args.option("--users", &users, 1, INT32_MAX);
   args.option("--items", &items, 2, INT32_MAX);
   args.option("--ratings", &o.data.ratings, 1, INT64_MAX);
@@ -249,6 +262,9 @@ int main(int argc, char** argv) {
             : from_string<recsys::OptimizerKind>(o.optimizer);
     if (!optimizer)
       throw cli::ArgumentError("--optimizer must be adam, lazy_adam or sgd, got '" + o.optimizer + "'");
-    return run_benchmarks(o, shape, *optimizer);
+    const std::optional<recsys::ShuffleChoice> shuffle = from_string<recsys::ShuffleChoice>(o.shuffle);
+    if (!shuffle || *shuffle == recsys::ShuffleChoice::automatic)
+      throw cli::ArgumentError("--shuffle must be rows or groups, got '" + o.shuffle + "'");
+    return run_benchmarks(o, shape, *optimizer, *shuffle);
   });
 }

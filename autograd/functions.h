@@ -33,6 +33,13 @@ Variable sum_cols(const Variable& x);  // (rows, cols) -> (rows, 1): a row-wise 
 // ---- linear algebra (functions_linear.cpp)
 Variable linear(const Variable& x, const Variable& weight,
                 const Variable& bias);  // x (b, in) @ W (in, out) + bias (out,)
+// The first layer of a tower whose input is [a group's row ; each row's own part], for batches in
+// groups of `group` rows (tensor/ops/groups.h): equal to
+//   linear(concat_cols({expand_groups(per_group, group), per_row}), weight, bias)
+// with per_group (G, a), per_row (G * group, b), weight (a + b, out), but the per-group product
+// per_group @ W[0:a] is computed once per group instead of once per row.
+Variable grouped_linear(const Variable& per_group, const Variable& per_row, const Variable& weight,
+                        const Variable& bias, int64_t group);
 
 // ---- indexing and shape (functions_index.cpp)
 // Rows `indices` (i32 (batch,)) of `table` (rows, dim) -> (batch, dim). The table's gradient is
@@ -42,6 +49,9 @@ Variable concat_cols(const std::vector<Variable>& parts);
 // The same elements seen with another shape of equal numel (a view, no copy); the gradient is
 // reshaped back.
 Variable reshape(const Variable& x, const Shape& shape);
+// x (G, d) -> (G * group, d), row r = x[r / group] (tensor/ops/groups.h); the gradient sums each
+// group's rows.
+Variable expand_groups(const Variable& x, int64_t group);
 
 // ---- losses (functions_loss.cpp); targets are constants of the logits' shape
 Variable bce_with_logits(const Variable& logits, const Tensor& targets);  // mean, (1,)

@@ -4,8 +4,10 @@
 //   by a stable sort + segmented sum, so it is the same bits on every run (no float atomics).
 //   concat_cols: the gradient is the incoming gradient split back into the parts' widths.
 //   reshape: the gradient is the incoming gradient seen in the input's shape.
+//   expand_groups: y[r] = x[r / S]; the gradient of x[g] sums the incoming rows of group g.
 #include "autograd/functions.h"
 #include "tensor/ops/concat.h"
+#include "tensor/ops/groups.h"
 #include "tensor/ops/index.h"
 
 namespace ncf::ag {
@@ -22,6 +24,12 @@ struct EmbeddingNode : Node {
 struct ReshapeNode : Node {
   const char* name() const override { return "reshape"; }
   void backward(const Tensor& g) override { accumulate_grad(inputs[0], g.view(inputs[0].shape())); }
+};
+
+struct ExpandGroupsNode : Node {
+  int64_t group = 1;
+  const char* name() const override { return "expand_groups"; }
+  void backward(const Tensor& g) override { accumulate_grad(inputs[0], ops::sum_groups(g, group)); }
 };
 
 struct ConcatNode : Node {
@@ -54,6 +62,12 @@ Variable concat_cols(const std::vector<Variable>& parts) {
     node->widths.push_back(part.value().dim(1));
   }
   return make_result(ops::concat_cols(values), std::move(node), parts);
+}
+
+Variable expand_groups(const Variable& x, int64_t group) {
+  auto node = std::make_shared<ExpandGroupsNode>();
+  node->group = group;
+  return make_result(ops::expand_groups(x.value(), group), std::move(node), {x});
 }
 
 }  // namespace ncf::ag

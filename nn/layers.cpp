@@ -41,10 +41,12 @@ MLP::MLP(const std::vector<int64_t>& sizes, ParameterFactory& factory, double dr
   }
 }
 
-Variable MLP::forward(const Variable& x) {
-  Variable h = x;
-  for (Linear* layer : layers_) {
-    h = ag::relu(layer->forward(h));
+Variable MLP::forward(const Variable& x) { return forward_from_first(layers_[0]->forward(x)); }
+
+Variable MLP::forward_from_first(const Variable& first_layer_output) {
+  Variable h = first_layer_output;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = ag::relu(i == 0 ? h : layers_[i]->forward(h));
     // Element (r, c) draws counter (first_row + r) * cols + c: a slice of a global batch draws
     // what the whole batch would for its rows (nn::Module::set_first_row).
     if (dropout_ > 0.0 && is_training())

@@ -57,6 +57,9 @@ class MLP : public Module {
   MLP(const std::vector<int64_t>& sizes, ParameterFactory& factory, double dropout = 0.0,
       Init init = Init::xavier_uniform, uint64_t dropout_seed = 1);
   Variable forward(const Variable& x);
+  // The tower from its first layer's output (before its ReLU) on: for a caller that computes the
+  // first layer itself (ag::grouped_linear). forward(x) is this of layer(0).forward(x).
+  Variable forward_from_first(const Variable& first_layer_output);
   void skip_forward() override;  // the dropout streams a training forward would have used
   size_t depth() const { return layers_.size(); }
   Linear& layer(size_t i) { return *layers_[i]; }

@@ -32,6 +32,12 @@ const EnumNames<TrainLoss>& enum_names(TrainLoss) {
   return names;
 }
 
+const EnumNames<ShuffleChoice>& enum_names(ShuffleChoice) {
+  static const EnumNames<ShuffleChoice> names = {
+      {ShuffleChoice::automatic, "auto"}, {ShuffleChoice::rows, "rows"}, {ShuffleChoice::groups, "groups"}};
+  return names;
+}
+
 const EnumNames<OptimizerKind>& enum_names(OptimizerKind) {
   static const EnumNames<OptimizerKind> names = {
       {OptimizerKind::adam, "adam"}, {OptimizerKind::lazy_adam, "lazy_adam"}, {OptimizerKind::sgd, "sgd"}};
@@ -450,6 +456,7 @@ TrainConfig parse_train(const Parser& p, const json& t) {
   c.epochs = p.get_int(t, "epochs", "train.epochs", c.epochs, 1);
   c.batch_size = p.get_int(t, "batch_size", "train.batch_size", c.batch_size, 1);
   c.loss = p.get_enum(t, "loss", "train.loss", c.loss);
+  c.shuffle = p.get_enum(t, "shuffle", "train.shuffle", c.shuffle);
   c.optimizer = p.get_enum(t, "optimizer", "train.optimizer", c.optimizer);
   c.lr = p.get_double(t, "lr", "train.lr", c.lr, 0, true, inf, false);
   c.momentum = p.get_double(t, "momentum", "train.momentum", c.momentum, 0, false, 1, true);
@@ -588,6 +595,14 @@ void check_cross_keys(const Parser& p, const json& j, ExperimentConfig& c) {
   if (c.model.type == ModelType::ease && c.train.epochs != 1)
     p.fail("train.epochs", "model.type \"ease\" is solved in closed form, in one step: train.epochs must be 1, got " +
                                std::to_string(c.train.epochs));
+  if (c.train.shuffle != ShuffleChoice::automatic &&
+      (is_explicit || closed_form || c.model.type == ModelType::itempop))
+    p.fail("train.shuffle", "train.shuffle \"" + std::string(to_string(c.train.shuffle)) +
+                                "\" applies to models trained on sampled negatives (gmf, mlp, neumf, dot), not \"" +
+                                model + "\"; leave it \"auto\"");
+  if (c.train.loss == TrainLoss::bpr && c.train.shuffle == ShuffleChoice::rows)
+    p.fail("train.shuffle", "train.loss \"bpr\" compares each positive with its own negatives, so its rows stay in "
+                            "groups: train.shuffle must be \"groups\" or \"auto\", not \"rows\"");
   if (c.train.loss == TrainLoss::bpr) {
     if (is_explicit || closed_form || c.model.type == ModelType::itempop)
       p.fail("train.loss", "train.loss \"bpr\" trains a ranking model by gradient (gmf, mlp, neumf, dot), not \"" +
@@ -749,6 +764,7 @@ nlohmann::json to_json(const ExperimentConfig& c) {
   j["train"] = {{"epochs", t.epochs},
                 {"batch_size", t.batch_size},
                 {"loss", to_string(t.loss)},
+                {"shuffle", to_string(t.shuffle)},
                 {"optimizer", to_string(t.optimizer)},
                 {"lr", t.lr},
                 {"momentum", t.momentum},

@@ -40,9 +40,14 @@ using data::SplitKind;
 enum class ModelType { gmf, mlp, neumf, dot, ials, ease, mf, mlp_regressor, itempop };
 enum class OptimizerKind { adam, lazy_adam, sgd };
 enum class TrainLoss { bce, bpr };
+// How an epoch's rows are shuffled (data::ShuffleMode): auto is rows for BCE and groups for BPR;
+// groups keeps each positive with its K negatives, and the models then compute the user's part once
+// per group (ScoringModel::forward_grouped).
+enum class ShuffleChoice { automatic, rows, groups };
 const EnumNames<ModelType>& enum_names(ModelType);          // "gmf", ..., "itempop"
 const EnumNames<OptimizerKind>& enum_names(OptimizerKind);  // "adam", "lazy_adam", "sgd"
 const EnumNames<TrainLoss>& enum_names(TrainLoss);          // "bce", "bpr"
+const EnumNames<ShuffleChoice>& enum_names(ShuffleChoice);  // "auto", "rows", "groups"
 
 struct PretrainConfig {
   std::string gmf;  // run folder of a trained GMF (empty: none)
@@ -86,6 +91,7 @@ struct TrainConfig {
   int64_t epochs = 20;  // ials: sweeps; ease: 1 (a closed-form solve)
   int64_t batch_size = 256;
   TrainLoss loss = TrainLoss::bce;  // bpr: pairwise, each positive against each of its negatives
+  ShuffleChoice shuffle = ShuffleChoice::automatic;
   OptimizerKind optimizer = OptimizerKind::adam;
   double lr = 0.001;
   double momentum = 0.0;

@@ -6,6 +6,7 @@
 #include "tensor/ops/concat.h"
 #include "tensor/ops/elementwise.h"
 #include "tensor/ops/factorization.h"
+#include "tensor/ops/groups.h"
 
 namespace ncf::recsys {
 
@@ -25,6 +26,20 @@ double scalar_value(const Tensor& t) { return ops::cast(t, DType::f64).item<doub
 Variable scalar_constant(double value, const nn::ParameterFactory& factory) {
   const Tensor t = Tensor::from_vector<double>({value}, {1}, factory.device);
   return Variable(factory.dtype == DType::f64 ? t : ops::cast(t, factory.dtype));
+}
+
+// A grouped batch's users, one per group of `group` rows.
+Tensor group_users(const Tensor& users, const Tensor& items, int64_t group) {
+  check_pair(users, items);
+  return ops::group_firsts(users, group);
+}
+
+// The tower's output for a grouped batch, the user half of its first layer once per group.
+Variable grouped_tower(nn::MLP& tower, const nn::Embedding& user, const nn::Embedding& item,
+                       const Tensor& per_group_users, const Tensor& items, int64_t group) {
+  nn::Linear& first = tower.layer(0);
+  return tower.forward_from_first(ag::grouped_linear(user.forward(per_group_users), item.forward(items),
+                                                     first.weight(), first.bias(), group));
 }
 
 std::vector<int64_t> checked_tower(const ModelShape& shape) {
@@ -80,6 +95,11 @@ Variable GMF::forward(const Tensor& users, const Tensor& items) {
   return out_->forward(features(users, items));
 }
 
+Variable GMF::forward_grouped(const Tensor& users, const Tensor& items, int64_t group) {
+  const Tensor per_group = group_users(users, items, group);
+  return out_->forward(ag::mul(ag::expand_groups(user_->forward(per_group), group), item_->forward(items)));
+}
+
 std::optional<BilinearFactors> GMF::bilinear_factors() const {
   // The output layer's weight (f, 1) moves to the item side: p_u . (q_i (.) w), one row product each.
   const Tensor& w = out_->weight().value();
@@ -116,6 +136,10 @@ Variable MLP::forward(const Tensor& users, const Tensor& items) {
   return out_->forward(features(users, items));
 }
 
+Variable MLP::forward_grouped(const Tensor& users, const Tensor& items, int64_t group) {
+  return out_->forward(grouped_tower(*tower_, *user_, *item_, group_users(users, items, group), items, group));
+}
+
 std::optional<ItemVectors> MLP::item_vectors() const {
   return ItemVectors{item_->weight().value(), "mlp.item",
                      "mlp.item is the input of a ReLU tower, not a factor the score is a product with: "
@@ -145,6 +169,13 @@ Variable NeuMF::forward(const Tensor& users, const Tensor& items) {
   Variable mlp = tower_->forward(
       ag::concat_cols({mlp_user_->forward(users), mlp_item_->forward(items)}));  // (batch, last)
   return out_->forward(ag::concat_cols({gmf, mlp}));                             // (batch, 1)
+}
+
+Variable NeuMF::forward_grouped(const Tensor& users, const Tensor& items, int64_t group) {
+  const Tensor per_group = group_users(users, items, group);
+  Variable gmf = ag::mul(ag::expand_groups(gmf_user_->forward(per_group), group), gmf_item_->forward(items));
+  Variable mlp = grouped_tower(*tower_, *mlp_user_, *mlp_item_, per_group, items, group);
+  return out_->forward(ag::concat_cols({gmf, mlp}));
 }
 
 std::optional<ItemVectors> NeuMF::item_vectors() const {

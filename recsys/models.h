@@ -61,6 +61,15 @@ struct ItemVectors {
 class ScoringModel : public nn::Module {
  public:
   virtual Variable forward(const Tensor& users, const Tensor& items) = 0;
+  // forward for a batch in groups of `group` consecutive rows that share a user (a positive and its
+  // K negatives: data::ShuffleMode::groups): the same scores to rounding, with the user's part
+  // computed once per group where the model has one. GMF, MLP and NeuMF look up the user's rows
+  // once per group (so their gradients have one row per group, not per row) and compute the user
+  // half of the first tower layer once per group (ag::grouped_linear). By default, forward itself.
+  // The CPU checks that every row of a group has its user (ops::group_firsts); a GPU does not.
+  virtual Variable forward_grouped(const Tensor& users, const Tensor& items, int64_t group) {
+    return forward(users, items);
+  }
   virtual std::string type() const = 0;
 
   // The score as user and item factors when it is bilinear in them (GMF, biased MF), from the
@@ -104,6 +113,7 @@ class GMF : public ScoringModel {
  public:
   GMF(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
+  Variable forward_grouped(const Tensor& users, const Tensor& items, int64_t group) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, f), before the output layer
   std::string type() const override { return "gmf"; }
   std::optional<BilinearFactors> bilinear_factors() const override;
@@ -118,6 +128,7 @@ class MLP : public ScoringModel {
   // default_stddev: the embeddings' init when shape.init_std is not given.
   MLP(const ModelShape& shape, nn::ParameterFactory& factory, double default_stddev = 0.01);
   Variable forward(const Tensor& users, const Tensor& items) override;
+  Variable forward_grouped(const Tensor& users, const Tensor& items, int64_t group) override;
   Variable features(const Tensor& users, const Tensor& items);  // (batch, layers.back())
   std::string type() const override { return "mlp"; }
   std::optional<ItemVectors> item_vectors() const override;  // mlp.item, with a caveat
@@ -132,6 +143,7 @@ class NeuMF : public ScoringModel {
  public:
   NeuMF(const ModelShape& shape, nn::ParameterFactory& factory);
   Variable forward(const Tensor& users, const Tensor& items) override;
+  Variable forward_grouped(const Tensor& users, const Tensor& items, int64_t group) override;
   std::string type() const override { return "neumf"; }
   std::optional<ItemVectors> item_vectors() const override;  // the GMF branch's item side
 

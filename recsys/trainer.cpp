@@ -133,7 +133,8 @@ Tensor Trainer::step(const Tensor& users, const Tensor& items, const Tensor& tar
     model_->skip_forward();  // an empty slice: the dropout streams move on as the other ranks' do
   } else {
     model_->set_first_row(first_row);  // dropout draws the global batch's masks for this slice
-    const ag::Variable prediction = model_->forward(users, items);
+    const ag::Variable prediction =
+        uses_grouped_step() ? model_->forward_grouped(users, items, batch_alignment()) : model_->forward(users, items);
     const ag::Variable batch_loss = loss(prediction, targets.view({targets.numel(), 1}));
     ag::Variable objective = batch_loss;  // the loss plus, when model.l2 > 0, the embedding penalty
     if (config_.model.l2 > 0.0) objective = ag::add(batch_loss, model_->embedding_penalty(users, items));
@@ -262,8 +263,7 @@ ImplicitTrainer::ImplicitTrainer(const ExperimentConfig& config, const data::Imp
 double ImplicitTrainer::train_epoch(int64_t epoch, const TrainerHooks& hooks) {
   // Negatives and the shuffle depend only on (seed, epoch): a resumed run draws the same samples.
   // BPR compares a positive with its own negatives, so the rows stay in groups.
-  const data::ShuffleMode shuffle =
-      config_.train.loss == TrainLoss::bpr ? data::ShuffleMode::groups : data::ShuffleMode::rows;
+  const data::ShuffleMode shuffle = grouped_rows() ? data::ShuffleMode::groups : data::ShuffleMode::rows;
   if (!sampler_)
     sampler_ = std::make_unique<data::EpochSampler>(data_, static_cast<int>(config_.train.negatives),
                                                     config_.train.seed, device_, shuffle);
@@ -286,9 +286,11 @@ ag::Variable ImplicitTrainer::loss(const ag::Variable& prediction, const Tensor&
   return ag::bce_with_logits(differences, ones);
 }
 
-int64_t ImplicitTrainer::batch_alignment() const {
-  return config_.train.loss == TrainLoss::bpr ? 1 + config_.train.negatives : 1;
+bool ImplicitTrainer::grouped_rows() const {
+  return config_.train.loss == TrainLoss::bpr || config_.train.shuffle == ShuffleChoice::groups;
 }
+
+int64_t ImplicitTrainer::batch_alignment() const { return grouped_rows() ? 1 + config_.train.negatives : 1; }
 
 double ImplicitTrainer::selection(const EpochRecord& record) const {
   // The validation item chooses the epoch when there is one; otherwise the test item (the paper's habit).

@@ -98,6 +98,11 @@ class Trainer {
   Tensor train_step(const Tensor& users, const Tensor& items, const Tensor& targets);
   bool uses_fused_step() const { return fused_dot_ != nullptr; }
   void disable_fused_step() { fused_dot_ = nullptr; }  // benchmarks and tests: the autograd path
+  // When an epoch's rows come in groups (train.shuffle "groups", or BPR), a step computes each
+  // group's user part once (ScoringModel::forward_grouped), unless turned off here (tests compare
+  // the two; benchmarks time both).
+  bool uses_grouped_step() const { return grouped_step_ && batch_alignment() > 1; }
+  void disable_grouped_step() { grouped_step_ = false; }
 
   bool has_model() const { return model_ != nullptr; }  // false for ItemPop, which only evaluates
   ScoringModel& model() { return *model_; }
@@ -136,7 +141,7 @@ class Trainer {
   virtual double selection(const EpochRecord& record) const = 0;
   // The metrics of an evaluated epoch, for its log line ("  hr@10 0.6 ...").
   virtual std::string describe_metrics(const EpochRecord& record) const = 0;
-  // Batch boundaries fall on multiples of this many rows (a BPR group).
+  // Batch boundaries fall on multiples of this many rows (a group: a positive and its negatives).
   virtual int64_t batch_alignment() const { return 1; }
   // All batches of one epoch's rows, in order; the mean loss over the rows (over all ranks' rows
   // when distributed).
@@ -149,6 +154,7 @@ class Trainer {
   std::unique_ptr<ScoringModel> model_;
   std::unique_ptr<nn::Optimizer> optimizer_;
   DotMF* fused_dot_ = nullptr;  // the model, when its steps take the fused path
+  bool grouped_step_ = true;
 
  private:
   // train_step with the objective scaled by `share` (this rank's fraction of the global batch) and
@@ -188,6 +194,7 @@ class ImplicitTrainer : public Trainer {
   std::unique_ptr<data::EpochSampler> sampler_;  // each epoch's rows, made on the device
   data::EpochTensors samples_;                   // its output, reused epoch after epoch
   Tensor pair_differences_;  // BPR: (1 + K, K), column j = score(positive) - score(negative j)
+  bool grouped_rows() const;  // an epoch's rows in groups of 1 + K (train.shuffle "groups", or BPR)
 };
 
 // iALS: an epoch is one sweep (all users' factors solved, then all items'); its loss is the iALS

@@ -195,6 +195,11 @@ stage_bench() {
   record $?
   note "bench paper-f8 batch 256 ($last; target >= 1M samples/s):"
   grep -E "train_step|per step|epoch|eval" "$LOGS/bench_paper_f8.txt" | tee -a "$summary"
+  limited 90 bench_paper_f8_grouped.txt "$build/bin/bench_ncf" --model paper-f8 --batch 256 --shuffle groups \
+    --steps 2000 --runs 5 --epoch-rows 5000000 --json "$OUT/bench_paper_f8_grouped.json"
+  record $?
+  note "bench paper-f8 batch 255, user-grouped step ($last; compare with the line above):"
+  grep -E "train_step|per step" "$LOGS/bench_paper_f8_grouped.txt" | tee -a "$summary"
   # The tutorial end to end: parse, split, 5 epochs, evaluation on 30% of an ML-20M-shaped set (< 60 s).
   [ -f datasets/synthetic-ml-20m/ratings.csv ] ||
     limited 60 generate.txt "$build/bin/generate_ratings" --out datasets/synthetic-ml-20m/ratings.csv

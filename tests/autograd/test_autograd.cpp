@@ -69,6 +69,21 @@ TEST_CASE("gradcheck: linear") {
   check_gradients([](auto& v) { return weighted_sum(ag::linear(v[0], v[1], v[2])); }, {x, w, bias});
 }
 
+TEST_CASE("gradcheck: grouped_linear and expand_groups, and grouped_linear is linear of the expanded input") {
+  // 3 groups of 4 rows: per-group part (3, 2), per-row part (12, 5), weight (7, 6).
+  const Variable u = random_variable({3, 2}, 21), v = random_variable({12, 5}, 22);
+  const Variable w = random_variable({7, 6}, 23), b = random_variable({6}, 24);
+  check_gradients([](auto& x) { return weighted_sum(ag::grouped_linear(x[0], x[1], x[2], x[3], 4)); },
+                  {u, v, w, b});
+  check_gradients([](auto& x) { return weighted_sum(ag::expand_groups(x[0], 4)); }, {u});
+  ag::NoGradGuard no_grad;
+  const std::vector<double> grouped = ag::grouped_linear(u, v, w, b, 4).value().to_vector<double>();
+  const std::vector<double> plain =
+      ag::linear(ag::concat_cols({ag::expand_groups(u, 4), v}), w, b).value().to_vector<double>();
+  NCF_CHECK_CLOSE(grouped, plain, 1e-14, 1e-13);  // f64: the two orders of summation agree to rounding
+  CHECK_THROWS_WITH_AS(ag::grouped_linear(u, v, w, b, 3), doctest::Contains("in groups of 3"), ncf::Error);
+}
+
 TEST_CASE("gradcheck: embedding with repeated indices, dense and row-sparse table gradients") {
   const Tensor indices = Tensor::from_vector<int32_t>({2, 0, 2, 4, 2}, {5});
   for (bool sparse : {false, true}) {

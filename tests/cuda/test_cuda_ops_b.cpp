@@ -1,4 +1,4 @@
-// The CUDA versions of matmul, index, concat and sort ops against their CPU versions on random
+// The CUDA versions of matmul, index, concat, group and sort ops against their CPU versions on random
 // non-zero data. Tolerances (|gpu - cpu| <= atol + rtol*|cpu|) are stated per op:
 //   gemm f32, TF32 off:  atol 1e-4, rtol 1e-4  (same math, another summation order; |terms| <= 1)
 //   gemm f32, TF32 on:   atol 3e-2, rtol 1e-2  (inputs rounded to 10 mantissa bits)
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tensor/ops/concat.h"
+#include "tensor/ops/groups.h"
 #include "tensor/ops/index.h"
 #include "tensor/ops/matmul.h"
 #include "tensor/ops/sort.h"
@@ -232,7 +233,8 @@ TEST_CASE("cuda to_dense: the same dense matrix as the CPU, padding skipped") {
   CHECK_NOTHROW(synchronize(kGpu));
 }
 
-TEST_CASE("cuda axpy_row_sparse_: the plain SGD step of a padded GPU gradient equals the CPU's, bit for bit") {
+TEST_CASE(
+    "cuda axpy_row_sparse_: the plain SGD step of a padded GPU gradient equals the CPU's, bit for bit") {
   const Tensor idx = Tensor::from_vector(random_indices(300, 60, 16), {300});
   const Tensor rows = random_tensor<float>({300, 5}, 17);
   const Tensor table0 = random_tensor<float>({60, 5}, 18);
@@ -301,6 +303,31 @@ TEST_CASE("cuda topk_rows: the same order as the CPU, ties included") {
     CHECK(gpu_indices.to_vector<int32_t>() == cpu_indices.to_vector<int32_t>());
     CHECK(gpu_values.to_vector<float>() == cpu_values.to_vector<float>());
   }
+}
+
+TEST_CASE("cuda group ops: expand_groups, add_groups_, sum_groups and group_firsts are the CPU's bits") {
+  // Past one grid of blocks (70,000 rows of 5-row groups, 9 columns), f32 and f64; sums in the same
+  // order on both devices, so bit for bit.
+  const int64_t groups = 14000, group = 5, d = 9;
+  const Tensor x32 = random_tensor<float>({groups, d}, 41),
+               y32 = random_tensor<float>({groups * group, d}, 42);
+  const Tensor x64 = random_tensor<double>({groups, d}, 43),
+               y64 = random_tensor<double>({groups * group, d}, 44);
+  CHECK(ops::expand_groups(x32.to(kGpu), group).to_vector<float>() ==
+        ops::expand_groups(x32, group).to_vector<float>());
+  CHECK(ops::sum_groups(y32.to(kGpu), group).to_vector<float>() ==
+        ops::sum_groups(y32, group).to_vector<float>());
+  CHECK(ops::sum_groups(y64.to(kGpu), group).to_vector<double>() ==
+        ops::sum_groups(y64, group).to_vector<double>());
+  Tensor cpu = y64.clone(), gpu = y64.to(kGpu);
+  ops::add_groups_(cpu, x64, group);
+  ops::add_groups_(gpu, x64.to(kGpu), group);
+  CHECK(gpu.to_vector<double>() == cpu.to_vector<double>());
+  std::vector<int32_t> users(static_cast<size_t>(groups * group));
+  for (size_t r = 0; r < users.size(); ++r) users[r] = static_cast<int32_t>((r / group) * 7 % 1001);
+  const Tensor u = Tensor::from_vector(users, {groups * group});
+  CHECK(ops::group_firsts(u.to(kGpu), group).to_vector<int32_t>() ==
+        ops::group_firsts(u, group).to_vector<int32_t>());
 }
 
 }  // namespace ncf

@@ -338,7 +338,8 @@ TEST_CASE("config: to_json holds every key and round-trips") {
   CHECK(defaults["model"].size() == 9);
   CHECK(defaults["model"]["ials"].size() == 3);
   CHECK(defaults["model"]["init_std"].is_null());
-  CHECK(defaults["train"].size() == 12);
+  CHECK(defaults["train"].size() == 13);
+  CHECK(defaults["train"]["shuffle"] == "auto");
   CHECK(defaults["eval"].size() == 5);
   CHECK(defaults["data"]["titles"].is_null());
   CHECK(defaults["model"]["pretrain"].is_null());
@@ -457,4 +458,12 @@ TEST_CASE("config: the baselines' keys and their cross-key rules") {
   CHECK_MESSAGE_HAS(parse_error({{"model", {{"ials", {{"unobserved_weight", -1}}}}}}), "model.ials.unobserved_weight");
   CHECK_MESSAGE_HAS(parse_error({{"model", {{"ease_lambda", 0}}}}), "model.ease_lambda");
   CHECK_MESSAGE_HAS(parse_error({{"train", {{"loss", "hinge"}}}}), "train.loss");
+  // train.shuffle: groups for the models trained on sampled negatives; BPR keeps its groups.
+  CHECK(ncf::recsys::parse_config({{"train", {{"shuffle", "groups"}}}}, kSource).train.shuffle ==
+        ncf::recsys::ShuffleChoice::groups);
+  CHECK_MESSAGE_HAS(parse_error({{"train", {{"loss", "bpr"}, {"shuffle", "rows"}}}}),
+                    "train.shuffle must be \"groups\" or \"auto\", not \"rows\"");
+  CHECK_MESSAGE_HAS(parse_error({{"model", {{"type", "ials"}}}, {"train", {{"shuffle", "groups"}}}}),
+                    "train.shuffle \"groups\" applies to models trained on sampled negatives");
+  CHECK_MESSAGE_HAS(parse_error({{"train", {{"shuffle", "blocks"}}}}), "train.shuffle");
 }
