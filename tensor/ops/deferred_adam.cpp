@@ -17,6 +17,20 @@ int64_t settles_at(double beta) {
   if (beta <= 0.0) return 1;
   return static_cast<int64_t>(std::ceil(std::log(1e-17) / std::log(beta))) + 1;
 }
+// The rows a catch-up reads lie anywhere in three tables (parameters and both moments), so each one
+// costs cache misses; asking for row i + kPrefetchAhead while row i is computed overlaps them.
+constexpr int64_t kPrefetchAhead = 8;
+
+template <class T>
+void prefetch_row(const T* p, const T* m, const T* v, const int64_t* current, int64_t r, int64_t dim) {
+  for (int64_t offset = 0; offset < dim; offset += 64 / static_cast<int64_t>(sizeof(T))) {
+    __builtin_prefetch(p + r * dim + offset, 1);
+    __builtin_prefetch(m + r * dim + offset, 1);
+    __builtin_prefetch(v + r * dim + offset, 1);
+  }
+  __builtin_prefetch(current + r, 1);
+}
+
 }  // namespace
 
 DeferredAdam::DeferredAdam(const AdamSettings& settings, DType dtype) : settings_(settings) {
@@ -219,6 +233,7 @@ void DeferredAdam::run(Tensor& param, const RowSparse* grad, Tensor& exp_avg, Te
   const auto update =
       AdamUpdate<T>::make(settings_.lr, settings_.beta1, settings_.beta2, settings_.eps, 0.0, step);
   auto touch_row = [&](int64_t i) {
+    if (i + kPrefetchAhead < nnz) prefetch_row(p, m, v, current, index[i + kPrefetchAhead], dim);
     const int64_t r = index[i];
     T* pr = p + r * dim;
     T* mr = m + r * dim;
@@ -274,6 +289,10 @@ void DeferredAdam::catch_up_rows(Tensor& param, const Tensor& indices, Tensor& e
     scalar_t* m = exp_avg.data<scalar_t>();
     scalar_t* v = exp_avg_sq.data<scalar_t>();
     for (int64_t i = 0; i < count; ++i) {  // in order: a repeated row is caught up once
+      if (i + kPrefetchAhead < count) {
+        const int32_t ahead = index[i + kPrefetchAhead];
+        if (ahead >= 0 && ahead < rows) prefetch_row(p, m, v, current, ahead, dim);
+      }
       const int64_t r = index[i];
       NCF_CHECK(r >= 0 && r < rows,
                 "deferred Adam catch-up: row " << r << " at " << i << " outside " << param.describe());
