@@ -10,20 +10,12 @@
 #include "recsys/run_folder.h"
 #include "recsys/trainer.h"
 #include "tests/recsys/banded_dataset.h"
+#include "tests/recsys/grouped_batches.h"
 #include "tests/test_util.h"
 
 using namespace ncf;
 
 namespace {
-
-std::vector<double> parameter_values(recsys::ScoringModel& model) {
-  std::vector<double> out;
-  for (const auto& [name, p] : model.named_parameters()) {
-    const std::vector<double> v = test::values_of(p.value());
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
 
 recsys::ExperimentConfig dot_config() {
   recsys::ExperimentConfig config;
@@ -37,29 +29,6 @@ recsys::ExperimentConfig dot_config() {
   return config;
 }
 
-// Batches of (positive, negative, negative) groups from the banded data: user u, one of its
-// training items, then two items outside its band.
-struct Batch {
-  Tensor users, items, labels;
-};
-Batch grouped_batch(const data::ImplicitDataset& d, int first_user, int groups) {
-  std::vector<int32_t> users, items;
-  std::vector<float> labels;
-  for (int g = 0; g < groups; ++g) {
-    const int32_t u = (first_user + g) % d.num_users;
-    users.insert(users.end(), {u, u, u});
-    items.push_back(d.train_item[d.train_offsets[u] + g % 3]);
-    for (int j = 0; j < 2; ++j) {
-      int32_t item = (u * 7 + 11 * g + 5 * j) % d.num_items;
-      while (d.user_trained_on(u, item)) item = (item + 1) % d.num_items;
-      items.push_back(item);
-    }
-    labels.insert(labels.end(), {1.0f, 0.0f, 0.0f});
-  }
-  const int64_t n = static_cast<int64_t>(users.size());
-  return {Tensor::from_vector(users, {n}), Tensor::from_vector(items, {n}), Tensor::from_vector(labels, {n})};
-}
-
 }  // namespace
 
 TEST_CASE("dot MF: the fused SGD step updates every parameter as the autograd graph does") {
@@ -68,18 +37,19 @@ TEST_CASE("dot MF: the fused SGD step updates every parameter as the autograd gr
   recsys::ImplicitTrainer fused(config, d, Device::cpu()), graph(config, d, Device::cpu());
   CHECK(fused.uses_fused_step());
   graph.disable_fused_step();
-  const std::vector<double> start = parameter_values(graph.model());
-  REQUIRE(parameter_values(fused.model()) == start);  // one seed, one initialisation
+  const std::vector<double> start = test::parameter_values(graph.model());
+  REQUIRE(test::parameter_values(fused.model()) == start);  // one seed, one initialisation
   for (int step = 0; step < 5; ++step) {
     // Repeated users and items within a batch, so rows collect several occurrences.
-    const Batch b = grouped_batch(d, 3 * step, 16);
+    const test::Batch b = test::grouped_batch(d, 3 * step, 16, 2, 16);
     const double fused_loss = test::values_of(fused.train_step(b.users, b.items, b.labels))[0];
     const double graph_loss = test::values_of(graph.train_step(b.users, b.items, b.labels))[0];
     CHECK(fused_loss == doctest::Approx(graph_loss).epsilon(1e-6));
   }
   // f32, parameters below 1, a few occurrences per row and step: 1e-6 is tens of ulps, while the
   // five steps moved some parameter by far more.
-  const std::vector<double> got = parameter_values(fused.model()), want = parameter_values(graph.model());
+  const std::vector<double> got = test::parameter_values(fused.model()),
+                            want = test::parameter_values(graph.model());
   NCF_CHECK_CLOSE(got, want, 1e-6, 0.0);
   double moved = 0.0;
   for (size_t e = 0; e < start.size(); ++e) moved = std::max(moved, std::fabs(want[e] - start[e]));
@@ -112,7 +82,7 @@ TEST_CASE("BPR: the loss is the mean of -log sigmoid(positive - negative) over e
     config.train.loss = recsys::TrainLoss::bpr;
     config.train.lr = 0.05;
     recsys::ImplicitTrainer trainer(config, d, Device::cpu());
-    const Batch b = grouped_batch(d, 0, 8);
+    const test::Batch b = test::grouped_batch(d, 0, 8, 2, 8);
     auto expected_loss = [&] {
       const std::vector<double> s = test::values_of(trainer.model().forward(b.users, b.items).value());
       double sum = 0.0;
@@ -121,7 +91,8 @@ TEST_CASE("BPR: the loss is the mean of -log sigmoid(positive - negative) over e
       return sum / 16.0;
     };
     const double before = expected_loss();
-    CHECK(test::values_of(trainer.train_step(b.users, b.items, b.labels))[0] == doctest::Approx(before).epsilon(1e-6));
+    CHECK(test::values_of(trainer.train_step(b.users, b.items, b.labels))[0] ==
+          doctest::Approx(before).epsilon(1e-6));
     // A small gradient step lowers the loss on the same batch: the gradient points the right way.
     CHECK(expected_loss() < before);
   }
@@ -156,7 +127,7 @@ TEST_CASE("iALS epochs: the loss never increases, and a resumed run continues bi
   folder.load_checkpoint(resumed);
   CHECK(resumed.completed_epochs() == 2);
   resumed.fit();
-  CHECK(parameter_values(resumed.model()) == parameter_values(straight.model()));
+  CHECK(test::parameter_values(resumed.model()) == test::parameter_values(straight.model()));
   CHECK(resumed.history().back().loss == history.back().loss);
 }
 
@@ -179,8 +150,8 @@ TEST_CASE("EASE: one solve gives a zero diagonal, and a score sums B over the us
   for (int32_t u = 0; u < d.num_users; u += 7)
     for (int32_t i = 0; i < n; i += 3) users.push_back(u), items.push_back(i);
   const int64_t m = static_cast<int64_t>(users.size());
-  const std::vector<double> scores =
-      test::values_of(model.forward(Tensor::from_vector(users, {m}), Tensor::from_vector(items, {m})).value());
+  const std::vector<double> scores = test::values_of(
+      model.forward(Tensor::from_vector(users, {m}), Tensor::from_vector(items, {m})).value());
   for (int64_t k = 0; k < m; ++k) {
     double want = 0.0;
     for (int64_t e = d.train_offsets[users[k]]; e < d.train_offsets[users[k] + 1]; ++e)

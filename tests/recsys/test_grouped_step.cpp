@@ -8,20 +8,12 @@
 
 #include "recsys/trainer.h"
 #include "tests/recsys/banded_dataset.h"
+#include "tests/recsys/grouped_batches.h"
 #include "tests/test_util.h"
 
 using namespace ncf;
 
 namespace {
-
-std::vector<double> parameter_values(recsys::ScoringModel& model) {
-  std::vector<double> out;
-  for (const auto& [name, p] : model.named_parameters()) {
-    const std::vector<double> v = test::values_of(p.value());
-    out.insert(out.end(), v.begin(), v.end());
-  }
-  return out;
-}
 
 recsys::ExperimentConfig grouped_config(recsys::ModelType type) {
   recsys::ExperimentConfig config;
@@ -33,29 +25,6 @@ recsys::ExperimentConfig grouped_config(recsys::ModelType type) {
   config.train.batch_size = 64;  // rounded to whole groups of 4
   config.eval.negatives = 20;
   return config;
-}
-
-// Groups of a positive and three negatives of one user, from the banded data.
-struct Batch {
-  Tensor users, items, labels;
-};
-Batch grouped_batch(const data::ImplicitDataset& d, int first_user, int groups) {
-  std::vector<int32_t> users, items;
-  std::vector<float> labels;
-  for (int g = 0; g < groups; ++g) {
-    const int32_t u = (first_user + 7 * g) % d.num_users;  // users repeat across groups too
-    users.insert(users.end(), 4, u);
-    items.push_back(d.train_item[d.train_offsets[u] + g % 3]);
-    labels.push_back(1.0f);
-    for (int j = 0; j < 3; ++j) {
-      int32_t item = (u * 5 + 11 * g + 7 * j) % d.num_items;
-      while (d.user_trained_on(u, item)) item = (item + 1) % d.num_items;
-      items.push_back(item);
-      labels.push_back(0.0f);
-    }
-  }
-  const int64_t n = static_cast<int64_t>(users.size());
-  return {Tensor::from_vector(users, {n}), Tensor::from_vector(items, {n}), Tensor::from_vector(labels, {n})};
 }
 
 }  // namespace
@@ -77,18 +46,19 @@ TEST_CASE("grouped step: GMF, MLP and NeuMF take the ungrouped step's SGD steps,
       plain.disable_grouped_step();
       REQUIRE(grouped.uses_grouped_step());
       REQUIRE(!plain.uses_grouped_step());
-      const std::vector<double> start = parameter_values(plain.model());
-      REQUIRE(parameter_values(grouped.model()) == start);
+      const std::vector<double> start = test::parameter_values(plain.model());
+      REQUIRE(test::parameter_values(grouped.model()) == start);
       for (int step = 0; step < 6; ++step) {
-        const Batch b = grouped_batch(d, 2 * step, 12);
+        // 12 groups of 5 users: each user in two or three groups of the batch.
+        const test::Batch b = test::grouped_batch(d, 2 * step, 12, 3, 5);
         const double got = test::values_of(grouped.train_step(b.users, b.items, b.labels))[0];
         const double want = test::values_of(plain.train_step(b.users, b.items, b.labels))[0];
         CHECK(got == doctest::Approx(want).epsilon(1e-6));
       }
       // f32 with parameters below 1: 1e-6 is some tens of ulps, while six steps at lr 0.5 moved the
       // parameters by far more (checked), so a wrong gradient anywhere would show.
-      const std::vector<double> got = parameter_values(grouped.model()),
-                                want = parameter_values(plain.model());
+      const std::vector<double> got = test::parameter_values(grouped.model()),
+                                want = test::parameter_values(plain.model());
       NCF_CHECK_CLOSE(got, want, 1e-6, 0.0);
       double moved = 0.0;
       for (size_t e = 0; e < start.size(); ++e) moved = std::max(moved, std::fabs(want[e] - start[e]));
