@@ -31,6 +31,7 @@
 #include "data/large_vector.h"
 #include "data/mapped_file.h"
 #include "data/text_fields.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::data {
 namespace {
@@ -470,7 +471,8 @@ Interactions parse_delimited(const std::string& path, const DelimitedFormat& for
   const int64_t data_bytes = end - layout.data_begin;
   const int chunk_count = options.chunks > 0 ? options.chunks : default_chunk_count(data_bytes);
   std::vector<Chunk> chunks = cut_chunks(layout.data_begin, end, chunk_count);
-  const int threads = std::min(chunk_count, omp_get_max_threads());
+  // The chunks depend on the file alone; the threads that take them on what the machine has free.
+  const int threads = std::min(chunk_count, ::ncf::cpu_threads());
 
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (int c = 0; c < chunk_count; ++c) chunks[c].lines = count_lines(chunks[c].begin, chunks[c].end, file);

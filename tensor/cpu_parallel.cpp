@@ -5,13 +5,18 @@
 // every region it belongs to waits for it: with many small regions a step, two threads ran 3.3x
 // slower than one. So every 100 ms we look at how busy the machine is apart from us (/proc/stat's
 // busy time minus our own CPU time) and leave out the cores others keep more than a third busy.
+// Before the first 100 ms have passed, the count of threads runnable right now (/proc/stat's
+// procs_running, less our own) stands in: a program already spinning beside us is seen at once, so
+// even a short run does not start with a thread that waits for a busy core.
 // Results do not change: every op gives the same bits for any thread count.
 #include "tensor/cpu_parallel.h"
 
+#include <dirent.h>
 #include <omp.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -43,12 +48,46 @@ int64_t machine_busy_ns() {
   return static_cast<int64_t>((user + nice + system + irq + softirq + steal) * (1000000000ULL / ticks));
 }
 
+// Threads of other processes runnable at this instant: /proc/stat's procs_running (every CPU's run
+// queue, us included) less our own threads in state R; -1 if unreadable.
+int others_runnable_now() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return -1;
+  char line[256];
+  long running = -1;
+  while (running < 0 && std::fgets(line, sizeof line, f)) std::sscanf(line, "procs_running %ld", &running);
+  std::fclose(f);
+  if (running < 0) return -1;
+  DIR* tasks = opendir("/proc/self/task");
+  if (!tasks) return -1;
+  long own = 0;
+  while (const dirent* task = readdir(tasks)) {
+    if (task->d_name[0] == '.') continue;
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/self/task/%.20s/stat", task->d_name);
+    if (std::FILE* stat = std::fopen(path, "r")) {
+      // "tid (name) S ...": the state follows the last ')', since a name may hold one.
+      const size_t got = std::fread(line, 1, sizeof line - 1, stat);
+      std::fclose(stat);
+      line[got] = '\0';
+      const char* close = std::strrchr(line, ')');
+      if (close && close[1] == ' ' && close[2] == 'R') ++own;
+    }
+  }
+  closedir(tasks);
+  return static_cast<int>(std::max(0L, running - own));
+}
+
 class ThreadBudget {
  public:
   ThreadBudget() : max_(omp_get_max_threads()), threads_(max_) {
     const char* fixed = std::getenv("NCF_FIXED_THREADS");  // "1": always omp_get_max_threads()
     adapt_ = max_ > 1 && !(fixed && std::strcmp(fixed, "1") == 0) && machine_busy_ns() >= 0;
     cpus_ = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    if (adapt_) {
+      const int others = others_runnable_now();
+      if (others >= 0) threads_.store(std::clamp(cpus_ - others, 1, max_), std::memory_order_relaxed);
+    }
     last_wall_ = clock_ns(CLOCK_MONOTONIC);
     last_busy_ = machine_busy_ns();
     last_own_ = clock_ns(CLOCK_PROCESS_CPUTIME_ID);

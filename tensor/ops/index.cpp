@@ -54,16 +54,29 @@ struct Segments {
 };
 
 const Segments& sort_into_segments(const Tensor& indices) {
-  thread_local std::vector<uint64_t> keys;
+  thread_local std::vector<uint64_t> keys, scratch;
   thread_local Segments segments;
   const int32_t* idx = indices.data<int32_t>();
   const int64_t b = indices.numel();
-  // One 64-bit key per position: (index << 32) | position. All keys differ, so any sort yields the
-  // same result as a stable sort by index.
+  // One 64-bit key per position: (index << 32) | position, in position order. A stable sort by the
+  // index bits alone then orders them by (index, position): an LSD radix sort, a byte of the index
+  // per pass and only as many passes as the largest index needs (two for a table of 65536 rows).
+  // For a batch of 512 this is several times faster than a comparison sort of the keys.
   keys.resize(static_cast<size_t>(b));
-  for (int64_t i = 0; i < b; ++i)
-    keys[i] = (static_cast<uint64_t>(static_cast<uint32_t>(idx[i])) << 32) | uint64_t(i);
-  std::sort(keys.begin(), keys.end());
+  scratch.resize(static_cast<size_t>(b));
+  uint32_t largest = 0;
+  for (int64_t i = 0; i < b; ++i) {
+    const uint32_t index = static_cast<uint32_t>(idx[i]);  // checked non-negative by the callers
+    keys[i] = (static_cast<uint64_t>(index) << 32) | uint64_t(i);
+    largest = std::max(largest, index);
+  }
+  for (int shift = 32; shift < 64 && (largest >> (shift - 32)) != 0; shift += 8) {
+    int64_t start[257] = {};
+    for (int64_t i = 0; i < b; ++i) ++start[((keys[i] >> shift) & 0xff) + 1];
+    for (int digit = 0; digit < 256; ++digit) start[digit + 1] += start[digit];
+    for (int64_t i = 0; i < b; ++i) scratch[start[(keys[i] >> shift) & 0xff]++] = keys[i];
+    keys.swap(scratch);
+  }
   segments.order.resize(static_cast<size_t>(b));
   segments.starts.clear();
   for (int64_t t = 0; t < b; ++t) {
@@ -108,7 +121,7 @@ void add_rows_at(const T* sums, const int32_t* unique, int64_t nnz, int64_t d, T
 // table[unique[s], :] += alpha * rows[s, :]; the indices are unique, so each row has one writer.
 template <class T>
 void axpy_rows_at(const T* rows, const int32_t* unique, int64_t nnz, int64_t d, T alpha, T* table) {
-#pragma omp parallel for schedule(static) if (nnz * d >= kParallelElements)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static) if (nnz * d >= kParallelElements)
   for (int64_t s = 0; s < nnz; ++s) {
     T* row = table + static_cast<int64_t>(unique[s]) * d;
     for (int64_t c = 0; c < d; ++c) row[c] += alpha * rows[s * d + c];

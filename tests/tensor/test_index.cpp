@@ -96,6 +96,10 @@ TEST_CASE("segment_sum_rows: sorted unique indices, duplicates summed in origina
   check_segment_sum<float>(1, 4, 3, 10);
   check_segment_sum<float>(200, 5, 20, 11);    // about 10 repeats per index
   check_segment_sum<float>(5000, 33, 50, 12);  // large enough for the parallel loop
+  // The radix sort takes one pass per byte of the largest index: two, three and four passes.
+  check_segment_sum<float>(3000, 2, 60000, 13);
+  check_segment_sum<double>(3000, 3, 1 << 20, 14);
+  check_segment_sum<float>(2000, 1, 2000000000, 15);  // few repeats: mostly single-row segments
   check_segment_sum<double>(300, 8, 7, 13);
 
   // A hand-made case.
