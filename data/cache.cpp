@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "data/error.h"
 #include "data/mapped_file.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::data {
 namespace {
@@ -263,7 +264,7 @@ bool read_implicit(Reader& r, ImplicitDataset& d) {
   d.items = IdMap::from_raw_ids(std::move(items));
   // train_user is implied by the offsets: rebuilt rather than stored.
   d.train_user.resize(d.train_item.size());
-#pragma omp parallel for schedule(dynamic, 1024)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 1024)
   for (int32_t u = 0; u < d.num_users; ++u)
     std::fill(d.train_user.begin() + d.train_offsets[u], d.train_user.begin() + d.train_offsets[u + 1], u);
   return true;

@@ -11,6 +11,7 @@
 #include "data/item_bitmap.h"
 #include "data/large_vector.h"
 #include "data/sampling_core.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::data {
 
@@ -126,7 +127,7 @@ void build_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
 
   std::vector<int64_t> kept(users + 1, 0);  // kept[u+1] = unique, non-held-out items of user u
   data.item_popularity.assign(data.num_items, 0);
-#pragma omp parallel
+#pragma omp parallel num_threads(::ncf::cpu_threads())
   {
     ItemSorter sorter(data.num_items);
     std::vector<int64_t> popularity(data.num_items, 0);  // this thread's users' training positives per item
@@ -170,7 +171,7 @@ void build_csr(ImplicitDataset& data, const std::vector<int32_t>& pair_user,
     data.train_user.clear();
     resize_large(data.train_user, static_cast<size_t>(kept[users]));
   }
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 256)
   for (int32_t u = 0; u < users; ++u)
     std::fill(data.train_user.begin() + kept[u], data.train_user.begin() + kept[u + 1], u);
 }
@@ -215,7 +216,7 @@ void draw_eval_negatives(ImplicitDataset& data, int32_t n, uint64_t seed) {
   NCF_CHECK(n >= 0, "draw_eval_negatives: the negative count must be >= 0, got " << n);
   data.eval_negatives_per_user = n;
   data.eval_negatives.assign(static_cast<int64_t>(data.num_users) * n, -1);
-#pragma omp parallel
+#pragma omp parallel num_threads(::ncf::cpu_threads())
   {
     // The user's interacted items and the negatives chosen so far as bits: O(1) rejection tests, the same
     // answers as eval_negatives_for_user's binary and linear searches (which a GPU would run).

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "data/random_streams.h"
+#include "tensor/cpu_parallel.h"
 
 namespace ncf::data {
 namespace {
@@ -174,7 +175,7 @@ ExplicitDataset ratio_split(const Interactions& x, double test_fraction, uint64_
   const auto test_rows = static_cast<int64_t>(std::llround(test_fraction * static_cast<double>(rows)));
   std::vector<uint64_t> key(rows);
   const uint32_t stream = random_stream(RandomPurpose::ratio_split);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const Philox4 draw = philox_draw(seed, stream, static_cast<uint64_t>(r));
     key[r] = (static_cast<uint64_t>(draw.v[0]) << 32) | draw.v[1];
@@ -202,7 +203,7 @@ ExplicitDataset temporal_ratio_split(const Interactions& x, double test_fraction
     for (int64_t r = 0; r < x.size(); ++r) rows[cursor[x.user[r]]++] = r;
   }
   std::vector<uint8_t> is_test(x.size(), 0);
-#pragma omp parallel for schedule(dynamic, 64)
+#pragma omp parallel for num_threads(::ncf::cpu_threads()) schedule(dynamic, 64)
   for (int32_t u = 0; u < users; ++u) {
     auto begin = rows.begin() + offsets[u], end = rows.begin() + offsets[u + 1];
     std::stable_sort(begin, end, [&](int64_t a, int64_t b) { return x.timestamp[a] < x.timestamp[b]; });
