@@ -50,10 +50,10 @@ void check_lists(const char* op, const std::vector<Tensor>& params,
 // moments of every row the batch did not touch (m by beta1 = 0.9 a step), so a long-tail item's m
 // falls below FLT_MIN (1.2e-38) within about 800 steps of its last use, and x86 cores take a slow
 // microcoded path for every such operand: with such moments the update of the tutorial's tables ran
-// 3 times slower on its own, and a tutorial epoch took up to 25 s instead of 13 to 15 s. Flushed, such an m moves its parameter by under 1e-30 less, and a flushed v
-// changes nothing (sqrt(v) < 1e-19 vanishes beside eps), so the results are those of dense Adam to
-// rounding. The x86 control register is per thread: each worker sets and restores its own. (The GPU
-// keeps denormals; it handles them at full speed.)
+// 3 times slower on its own, and a tutorial epoch took up to 25 s instead of 13 to 15 s. Flushed, such an m
+// moves its parameter by under 1e-30 less, and a flushed v changes nothing (sqrt(v) < 1e-19 vanishes beside
+// eps), so the results are those of dense Adam to rounding. The x86 control register is per thread: each
+// worker sets and restores its own. (The GPU keeps denormals; it handles them at full speed.)
 class FlushDenormals {
  public:
 #if defined(__SSE2__)
@@ -70,9 +70,9 @@ class FlushDenormals {
 #endif
 };
 
-template <class T>
+template <class T, class Update>
 void cpu_adam(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-              const AdamUpdate<T>& update) {
+              const Update& update) {
   T* p = param.data<T>();
   const T* g = grad.data<T>();
   T* m = exp_avg.data<T>();
@@ -101,9 +101,9 @@ void cpu_sgd(const Tensor& param, const Tensor& grad, const Tensor* buffer, cons
   });
 }
 
-template <class T>
+template <class T, class Update>
 void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
-                     const AdamUpdate<T>& update) {
+                     const Update& update) {
   const int64_t dim = param.dim(1);
   const int64_t nnz = grad.indices.numel();
   const int32_t* rows = grad.indices.data<int32_t>();
@@ -131,9 +131,9 @@ void cpu_sparse_adam(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Tens
 
 // Elements [begin, end) of one table: rows are visited in order, and the untouched runs between two
 // gradient rows are flat loops with g = 0. The first gradient row is found by binary search.
-template <class T>
+template <class T, class Update>
 void dense_adam_rowsparse_range(T* p, T* m, T* v, const int32_t* index, const T* g, int64_t nnz, int64_t dim,
-                                int64_t begin, int64_t end, const AdamUpdate<T>& update) {
+                                int64_t begin, int64_t end, const Update& update) {
   int64_t k = std::lower_bound(index, index + nnz, static_cast<int32_t>(begin / dim)) - index;
   int64_t i = begin;
   while (i < end) {
@@ -156,10 +156,10 @@ void dense_adam_rowsparse_range(T* p, T* m, T* v, const int32_t* index, const T*
 
 // All tables in one parallel region: the work is cut into chunks of kParallelChunk elements across
 // every table, so two threads share the update even when each table alone is too small to split.
-template <class T>
+template <class T, class Update>
 void cpu_dense_adam_rowsparse(const std::vector<Tensor>& params, const std::vector<RowSparse>& grads,
                               const std::vector<Tensor>& exp_avg, const std::vector<Tensor>& exp_avg_sq,
-                              const AdamUpdate<T>& update) {
+                              const Update& update) {
   struct Chunk {
     size_t table;
     int64_t begin, end;
@@ -183,8 +183,8 @@ void cpu_dense_adam_rowsparse(const std::vector<Tensor>& params, const std::vect
     T* m_data = m.data<T>();
     T* v_data = v.data<T>();
     const T* g_data = grad.rows.data<T>();
-    dense_adam_rowsparse_range<T>(p_data, m_data, v_data, grad.indices.data<int32_t>(), g_data,
-                                  grad.indices.numel(), dim, c.begin, c.end, update);
+    dense_adam_rowsparse_range<T, Update>(p_data, m_data, v_data, grad.indices.data<int32_t>(), g_data,
+                                          grad.indices.numel(), dim, c.begin, c.end, update);
   };
   const int64_t count = static_cast<int64_t>(chunks.size());
   if (total < kParallelThreshold) {
@@ -215,8 +215,10 @@ void adam_step(const std::vector<Tensor>& params, const std::vector<Tensor>& gra
   if (params[0].is_cuda()) return NCF_ON_CUDA(cuda_adam_step(params, grads, exp_avg, exp_avg_sq, s));
   NCF_DISPATCH_FLOAT(params[0].dtype(), "adam_step", [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
-    for (size_t i = 0; i < params.size(); ++i)
-      cpu_adam<scalar_t>(params[i], grads[i], exp_avg[i], exp_avg_sq[i], update);
+    settled_adam(update, [&](const auto& variant) {
+      for (size_t i = 0; i < params.size(); ++i)
+        cpu_adam<scalar_t>(params[i], grads[i], exp_avg[i], exp_avg_sq[i], variant);
+    });
   });
 }
 
@@ -251,7 +253,9 @@ void dense_adam_step_rowsparse(const std::vector<Tensor>& params, const std::vec
   }
   NCF_DISPATCH_FLOAT(params[0].dtype(), op, [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
-    cpu_dense_adam_rowsparse<scalar_t>(params, grads, exp_avg, exp_avg_sq, update);
+    settled_adam(update, [&](const auto& variant) {
+      cpu_dense_adam_rowsparse<scalar_t>(params, grads, exp_avg, exp_avg_sq, variant);
+    });
   });
 }
 
@@ -280,7 +284,9 @@ void sparse_adam_step(Tensor& param, const RowSparse& grad, Tensor& exp_avg, Ten
   if (param.is_cuda()) return NCF_ON_CUDA(cuda_sparse_adam_step(param, grad, exp_avg, exp_avg_sq, s));
   NCF_DISPATCH_FLOAT(param.dtype(), op, [&] {
     const auto update = AdamUpdate<scalar_t>::make(s.lr, s.beta1, s.beta2, s.eps, s.weight_decay, s.step);
-    cpu_sparse_adam<scalar_t>(param, grad, exp_avg, exp_avg_sq, update);
+    settled_adam(update, [&](const auto& variant) {
+      cpu_sparse_adam<scalar_t>(param, grad, exp_avg, exp_avg_sq, variant);
+    });
   });
 }
 

@@ -30,14 +30,41 @@ struct AdamUpdate {
   }
 
   NCF_HD void operator()(T& param, T grad, T& exp_avg, T& exp_avg_sq) const {
+    apply<true, true>(param, grad, exp_avg, exp_avg_sq);
+  }
+
+  // The update with the divisions by the bias corrections left out where kDivide is false: once
+  // 1 - beta^t rounds to 1 in T, x / 1 is x exactly, so the bits are those of operator() (in f32,
+  // from step 166 on for beta1 = 0.9 and from step 17,321 on for beta2 = 0.999). The CPU loops,
+  // bound by the divisions and the square root, pick the variant once per call (settled_adam).
+  template <bool kDivide1, bool kDivide2>
+  NCF_HD void apply(T& param, T grad, T& exp_avg, T& exp_avg_sq) const {
     const T g = grad + weight_decay * param;  // L2 weight decay, added to the gradient
     exp_avg = beta1 * exp_avg + one_minus_beta1 * g;
     exp_avg_sq = beta2 * exp_avg_sq + one_minus_beta2 * g * g;
-    const T m_hat = exp_avg / bias_correction1;  // bias correction: the moments start at 0
-    const T v_hat = exp_avg_sq / bias_correction2;
+    const T m_hat = kDivide1 ? exp_avg / bias_correction1 : exp_avg;  // the moments start at 0
+    const T v_hat = kDivide2 ? exp_avg_sq / bias_correction2 : exp_avg_sq;
     param -= lr * m_hat / (math_sqrt(v_hat) + eps);
   }
 };
+
+// AdamUpdate::apply as a functor, for loops templated on the update they run.
+template <class T, bool kDivide1, bool kDivide2>
+struct AdamUpdateVariant {
+  AdamUpdate<T> update;
+  NCF_HD void operator()(T& param, T grad, T& exp_avg, T& exp_avg_sq) const {
+    update.template apply<kDivide1, kDivide2>(param, grad, exp_avg, exp_avg_sq);
+  }
+};
+
+// Calls run(functor) with the variant of `update` that skips the bias corrections equal to 1.
+template <class T, class Run>
+void settled_adam(const AdamUpdate<T>& update, Run&& run) {
+  const bool settled1 = update.bias_correction1 == T(1), settled2 = update.bias_correction2 == T(1);
+  if (settled1 && settled2) return run(AdamUpdateVariant<T, false, false>{update});
+  if (settled1) return run(AdamUpdateVariant<T, false, true>{update});
+  run(AdamUpdateVariant<T, true, true>{update});
+}
 
 template <class T>
 struct SgdUpdate {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tensor/ops/optimizer.h"
+#include "tensor/ops/optimizer_functors.h"
 #include "tests/test_util.h"
 
 using namespace ncf;
@@ -351,4 +352,46 @@ TEST_CASE("dense Adam flushes denormal moments inside the update only, on every 
 #pragma omp parallel reduction(+ : flushed)
   flushed += (tiny * 0.5f == 0.0f) ? 1 : 0;
   CHECK(flushed == 0);
+}
+
+TEST_CASE("Adam leaves out bias corrections that have rounded to 1, with the bits of the divisions") {
+  // f32: 1 - 0.9^t is 1 from step 166 on, 1 - 0.999^t from step 17,321 on. At step 100 neither has
+  // settled, at 200 only the first, at 20,000 both: each variant of settled_adam runs once, and must
+  // give exactly what AdamUpdate's divisions give (run here element by element).
+  const int64_t rows = 5000, dim = 8;  // above the parallel threshold
+  const auto init = test_values(rows * dim, -1, 1, 51);
+  const auto moment = test_values(rows * dim, 0.0, 0.01, 52);
+  const auto grad_values = test_values(2 * dim, -1, 1, 53);
+  const std::vector<int32_t> touched = {7, 4000};
+  for (const int64_t step : {int64_t{100}, int64_t{200}, int64_t{20000}}) {
+    INFO("step " << step);
+    ops::AdamSettings s;
+    s.lr = 0.01;
+    s.step = step;
+    const auto update = ops::AdamUpdate<float>::make(s.lr, s.beta1, s.beta2, s.eps, 0.0, step);
+    CHECK((update.bias_correction1 == 1.0f) == (step >= 200));
+    CHECK((update.bias_correction2 == 1.0f) == (step >= 20000));
+    std::vector<float> p(init.begin(), init.end()), m(moment.begin(), moment.end()), v(m);
+    std::vector<float> dense_grad(p.size(), 0.0f);
+    for (size_t r = 0; r < touched.size(); ++r)
+      for (int64_t d = 0; d < dim; ++d)
+        dense_grad[touched[r] * dim + d] = static_cast<float>(grad_values[r * dim + d]);
+    const Tensor p0 = Tensor::from_vector(p, Shape{rows, dim}), m0 = Tensor::from_vector(m, Shape{rows, dim});
+    for (size_t i = 0; i < p.size(); ++i) update(p[i], dense_grad[i], m[i], v[i]);
+
+    Tensor dense_p = p0.clone(), dense_m = m0.clone(), dense_v = m0.clone();
+    ops::adam_step({dense_p}, {Tensor::from_vector(dense_grad, Shape{rows, dim})}, {dense_m}, {dense_v}, s);
+    CHECK(dense_p.to_vector<float>() == p);
+    CHECK(dense_m.to_vector<float>() == m);
+    CHECK(dense_v.to_vector<float>() == v);
+
+    ops::RowSparse grad;
+    grad.indices = Tensor::from_vector(touched, Shape{2});
+    grad.rows = make<float>(grad_values, Shape{2, dim});
+    grad.num_rows = rows;
+    Tensor row_p = p0.clone(), row_m = m0.clone(), row_v = m0.clone();
+    ops::dense_adam_step_rowsparse({row_p}, {grad}, {row_m}, {row_v}, s);
+    CHECK(row_p.to_vector<float>() == p);
+    CHECK(row_v.to_vector<float>() == v);
+  }
 }
