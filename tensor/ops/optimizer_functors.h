@@ -35,7 +35,7 @@ struct AdamUpdate {
 
   // The update with the divisions by the bias corrections left out where kDivide is false: once
   // 1 - beta^t rounds to 1 in T, x / 1 is x exactly, so the bits are those of operator() (in f32,
-  // from step 166 on for beta1 = 0.9 and from step 17,321 on for beta2 = 0.999). The CPU loops,
+  // from step 165 on for beta1 = 0.9 and from step 17,321 on for beta2 = 0.999). The CPU loops,
   // bound by the divisions and the square root, pick the variant once per call (settled_adam).
   template <bool kDivide1, bool kDivide2>
   NCF_HD void apply(T& param, T grad, T& exp_avg, T& exp_avg_sq) const {

@@ -355,7 +355,7 @@ TEST_CASE("dense Adam flushes denormal moments inside the update only, on every 
 }
 
 TEST_CASE("Adam leaves out bias corrections that have rounded to 1, with the bits of the divisions") {
-  // f32: 1 - 0.9^t is 1 from step 166 on, 1 - 0.999^t from step 17,321 on. At step 100 neither has
+  // f32: 1 - 0.9^t is 1 from step 165 on, 1 - 0.999^t from step 17,321 on. At step 100 neither has
   // settled, at 200 only the first, at 20,000 both: each variant of settled_adam runs once, and must
   // give exactly what AdamUpdate's divisions give (run here element by element).
   const int64_t rows = 5000, dim = 8;  // above the parallel threshold
